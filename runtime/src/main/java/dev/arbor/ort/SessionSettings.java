@@ -1,0 +1,88 @@
+package dev.arbor.ort;
+
+import ai.onnxruntime.OrtSession.SessionOptions.OptLevel;
+
+/**
+ * How ONNX Runtime sessions are configured; built from Arbor's configuration.
+ *
+ * @param provider execution provider; {@link ExecutionProvider#CPU} unless configured otherwise
+ * @param intraOpThreads threads one operator may use (0 lets ONNX Runtime choose)
+ * @param interOpThreads threads running independent operators in parallel (0 lets ONNX Runtime choose)
+ * @param optimization graph optimisation level
+ * @param cudaDevice GPU ordinal when the provider is CUDA
+ */
+public record SessionSettings(
+        ExecutionProvider provider, int intraOpThreads, int interOpThreads, OptLevel optimization, int cudaDevice) {
+
+    public SessionSettings {
+        if (provider == null) {
+            throw new IllegalArgumentException("execution provider must be set");
+        }
+        if (intraOpThreads < 0 || interOpThreads < 0) {
+            throw new IllegalArgumentException("thread counts must be >= 0 (0 lets ONNX Runtime choose)");
+        }
+        if (optimization == null) {
+            throw new IllegalArgumentException("optimisation level must be set");
+        }
+        if (cudaDevice < 0) {
+            throw new IllegalArgumentException("CUDA device ordinal must be >= 0, got " + cudaDevice);
+        }
+    }
+
+    /** CPU, every core the machine offers to one operator, all graph optimisations. */
+    public static SessionSettings defaults() {
+        return builder().build();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public Builder toBuilder() {
+        return new Builder()
+                .provider(provider)
+                .intraOpThreads(intraOpThreads)
+                .interOpThreads(interOpThreads)
+                .optimization(optimization)
+                .cudaDevice(cudaDevice);
+    }
+
+    public static final class Builder {
+        private ExecutionProvider provider = ExecutionProvider.CPU;
+        private int intraOpThreads = Runtime.getRuntime().availableProcessors();
+        private int interOpThreads = 1;
+        private OptLevel optimization = OptLevel.ALL_OPT;
+        private int cudaDevice = 0;
+
+        private Builder() {}
+
+        public Builder provider(ExecutionProvider provider) {
+            this.provider = provider;
+            return this;
+        }
+
+        public Builder intraOpThreads(int threads) {
+            this.intraOpThreads = threads;
+            return this;
+        }
+
+        public Builder interOpThreads(int threads) {
+            this.interOpThreads = threads;
+            return this;
+        }
+
+        public Builder optimization(OptLevel level) {
+            this.optimization = level;
+            return this;
+        }
+
+        public Builder cudaDevice(int device) {
+            this.cudaDevice = device;
+            return this;
+        }
+
+        public SessionSettings build() {
+            return new SessionSettings(provider, intraOpThreads, interOpThreads, optimization, cudaDevice);
+        }
+    }
+}

@@ -1,0 +1,33 @@
+package dev.arbor.ort;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+class SessionFactoryTest {
+
+    @Test
+    void cudaOnACpuOnlyBuildFailsAtStartWithAClearMessage() {
+        SessionSettings cuda = SessionSettings.builder().provider(ExecutionProvider.CUDA).build();
+        ExecutionProviderUnavailableException e =
+                assertThrows(ExecutionProviderUnavailableException.class, () -> new SessionFactory(cuda));
+        assertTrue(e.getMessage().contains("provider: cuda"), e.getMessage());
+        assertTrue(e.getMessage().contains("-Pcuda"), e.getMessage());
+    }
+
+    @Test
+    void providerNamesParseCaseInsensitivelyAndTyposAreNamed() {
+        assertEquals(ExecutionProvider.CUDA, ExecutionProvider.parse(" Cuda "));
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> ExecutionProvider.parse("gpu"));
+        assertTrue(e.getMessage().contains("'gpu'"), e.getMessage());
+    }
+
+    @Test
+    void settingsRejectNegativeThreadCounts() {
+        assertThrows(IllegalArgumentException.class,
+                () -> SessionSettings.builder().intraOpThreads(-1).build());
+    }
+}
