@@ -1,0 +1,180 @@
+package dev.arbor.server;
+
+import dev.arbor.api.v1.ArborGrpc;
+import dev.arbor.ort.SessionFactory;
+import dev.arbor.ort.SessionSettings;
+import dev.arbor.server.api.ArborService;
+import dev.arbor.server.api.Tenants;
+import dev.arbor.server.config.ServerConfig;
+import dev.arbor.server.context.ContextRegistry;
+import dev.arbor.server.metrics.ArborMetrics;
+import dev.arbor.server.metrics.CallMetrics;
+import dev.arbor.server.metrics.MetricsEndpoint;
+import dev.arbor.server.model.MiniLmEncoder;
+import dev.arbor.server.model.ModelCatalog;
+import io.grpc.Server;
+import io.grpc.ServerInterceptors;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An Arbor gRPC server: the {@code arbor.v1.Arbor} service, {@code grpc.health.v1} health, server
+ * reflection and a Prometheus metrics endpoint, over the models and contexts its configuration names.
+ *
+ * <pre>{@code
+ * try (ArborServer server = ArborServer.builder().config(config).build().start()) {
+ *     server.awaitTermination();
+ * }
+ * }</pre>
+ */
+public final class ArborServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ArborServer.class);
+
+    private final ServerConfig config;
+    private final ModelCatalog models;
+    private final ContextRegistry contexts;
+    private final ArborMetrics metrics;
+    private final ExecutorService ingestExecutor;
+    private final HealthStatusManager health = new HealthStatusManager();
+    private final Server server;
+    private MetricsEndpoint metricsEndpoint;
+    private boolean stopped;
+
+    private ArborServer(ServerConfig config, ModelCatalog models) {
+        this.config = config;
+        this.models = models;
+        this.contexts = new ContextRegistry(config.dataDir(), models, config.maxContexts());
+        this.metrics = new ArborMetrics(contexts);
+        AtomicInteger threadNumber = new AtomicInteger();
+        this.ingestExecutor = Executors.newFixedThreadPool(config.ingestThreads(), r -> {
+            Thread thread = new Thread(r, "arbor-ingest-" + threadNumber.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        });
+        ArborService service = new ArborService(contexts, models, metrics, ingestExecutor,
+                new ArborService.Limits(config.ingestWindow(), config.maxChunkBytes(), config.maxContextTokens()));
+        this.server = NettyServerBuilder.forAddress(new InetSocketAddress(config.port()))
+                .addService(ServerInterceptors.intercept(service, new Tenants(), new CallMetrics(metrics)))
+                .addService(health.getHealthService())
+                .addService(ProtoReflectionServiceV1.newInstance())
+                .addService(legacyReflection())
+                .build();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Binds the port and starts serving; the health service then reports SERVING. */
+    public ArborServer start() {
+        try {
+            server.start();
+            if (config.metricsPort() >= 0) {
+                metricsEndpoint = new MetricsEndpoint(metrics, config.metricsPort());
+            }
+        } catch (IOException e) {
+            close();
+            throw new UncheckedIOException("could not start the server on port " + config.port() + ": " + e.getMessage(), e);
+        }
+        health.setStatus("", ServingStatus.SERVING);
+        health.setStatus(ArborGrpc.SERVICE_NAME, ServingStatus.SERVING);
+        log.info("arbor serving on port {} (metrics on {}), {} contexts, models {}", port(),
+                metricsPort().map(String::valueOf).orElse("none"), contexts.size(), models.names());
+        return this;
+    }
+
+    /** The bound gRPC port (the real one when configured with 0). */
+    public int port() {
+        return server.getPort();
+    }
+
+    public Optional<Integer> metricsPort() {
+        return Optional.ofNullable(metricsEndpoint).map(MetricsEndpoint::port);
+    }
+
+    public ServerConfig config() {
+        return config;
+    }
+
+    public void awaitTermination() throws InterruptedException {
+        server.awaitTermination();
+    }
+
+    /**
+     * Stops accepting calls, lets in-flight calls finish for the configured grace period, then
+     * cancels what is left (ingestion stops within one step, keeping what it committed) and closes
+     * the stores and models.
+     */
+    @Override
+    public synchronized void close() {
+        if (stopped) {
+            return;
+        }
+        stopped = true;
+        health.enterTerminalState();
+        server.shutdown();
+        try {
+            if (!server.awaitTermination(config.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS)) {
+                log.warn("in-flight calls still running after {}; cancelling them", config.shutdownGrace());
+                server.shutdownNow();
+                server.awaitTermination(5, TimeUnit.SECONDS);
+            }
+            ingestExecutor.shutdown();
+            ingestExecutor.awaitTermination(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            server.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
+        if (metricsEndpoint != null) {
+            metricsEndpoint.close();
+        }
+        contexts.close();
+        models.close();
+        log.info("arbor stopped");
+    }
+
+    @SuppressWarnings("deprecation")
+    private static io.grpc.BindableService legacyReflection() {
+        // Older grpcurl and other tools still only speak v1alpha reflection.
+        return io.grpc.protobuf.services.ProtoReflectionService.newInstance();
+    }
+
+    /** Configures an {@link ArborServer}. */
+    public static final class Builder {
+        private ServerConfig config;
+
+        private Builder() {}
+
+        public Builder config(ServerConfig config) {
+            this.config = config;
+            return this;
+        }
+
+        /** Loads the configured models (the embedded MiniLM) and opens the contexts in the data directory. */
+        public ArborServer build() {
+            if (config == null) {
+                throw new IllegalStateException("ArborServer.builder().config(...) is required");
+            }
+            SessionSettings settings = SessionSettings.builder()
+                    .provider(config.provider())
+                    .intraOpThreads(config.threads())
+                    .build();
+            ModelCatalog models = new ModelCatalog(List.of(new MiniLmEncoder(new SessionFactory(settings))),
+                    config.model());
+            return new ArborServer(config, models);
+        }
+    }
+}
