@@ -118,7 +118,16 @@ class MiniLmEncoderTest {
 
     /** A passage of a real book cut at a whitespace so it has exactly {@code count} tokens. */
     static String passageOfTokens(int count) throws Exception {
-        String book = Files.readString(SharedData.book("war-and-peace.txt"), StandardCharsets.UTF_8);
+        return passageOfTokens(encoder, count);
+    }
+
+    static String passageOfTokens(MiniLmEncoder encoder, int count) {
+        String book;
+        try {
+            book = Files.readString(SharedData.book("war-and-peace.txt"), StandardCharsets.UTF_8);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
         String text = book.substring(200_000, 200_000 + 8 * count);
         TokenizedText tokens = encoder.tokenizer().tokenize(text);
         return text.substring(0, tokens.ends()[count - 1]);
