@@ -9,13 +9,13 @@ import dev.arbor.ort.SessionFactory;
 import dev.arbor.ort.SessionSettings;
 import dev.arbor.server.ArborServer;
 import dev.arbor.server.config.ConfigLoader;
-import dev.arbor.server.model.MiniLmEncoder;
+import dev.arbor.encoder.DocumentEncoder;
+import dev.arbor.encoder.MiniLmEncoder;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -111,21 +111,16 @@ public final class ServerBenchmark implements Callable<Integer> {
     }
 
     private Map<String, Object> measureOverhead(ArborClient client, String text) throws Exception {
-        try (MiniLmEncoder model = new MiniLmEncoder(new SessionFactory(SessionSettings.defaults()))) {
-            List<long[]> sentences = new ArrayList<>();
-            long tokens = 0;
-            for (String sentence : text.split("(?<=[.!?])\\s+|\\n\\n")) {
-                long[] ids = model.tokenize(sentence);
-                if (ids.length > 0) {
-                    sentences.add(Arrays.copyOf(ids, Math.min(ids.length, 510)));
-                    tokens += ids.length;
-                }
-            }
-            model.encode(sentences.subList(0, Math.min(64, sentences.size())));
+        try (MiniLmEncoder model = MiniLmEncoder.open(new SessionFactory(SessionSettings.defaults()))) {
+            // The model alone: the runtime's document encoder over the same text, in the same pieces.
+            model.newDocument().append(text.substring(0, Math.min(text.length(), 8192)));
             long start = System.nanoTime();
-            for (int from = 0; from < sentences.size(); from += 64) {
-                model.encode(sentences.subList(from, Math.min(sentences.size(), from + 64)));
+            DocumentEncoder document = model.newDocument();
+            for (int from = 0; from < text.length(); from += 65_536) {
+                document.append(text.substring(from, Math.min(text.length(), from + 65_536)));
             }
+            document.finish();
+            long tokens = document.committedTokens();
             double modelSeconds = (System.nanoTime() - start) / 1e9;
 
             try {

@@ -10,7 +10,7 @@ import dev.arbor.server.context.ContextRegistry;
 import dev.arbor.server.metrics.ArborMetrics;
 import dev.arbor.server.metrics.CallMetrics;
 import dev.arbor.server.metrics.MetricsEndpoint;
-import dev.arbor.server.model.MiniLmEncoder;
+import dev.arbor.server.model.MiniLmModel;
 import dev.arbor.server.model.ModelCatalog;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
@@ -172,7 +172,7 @@ public final class ArborServer implements AutoCloseable {
                     .provider(config.provider())
                     .intraOpThreads(config.threads())
                     .build();
-            ModelCatalog models = new ModelCatalog(List.of(new MiniLmEncoder(new SessionFactory(settings))),
+            ModelCatalog models = new ModelCatalog(List.of(MiniLmModel.open(new SessionFactory(settings))),
                     config.model());
             return new ArborServer(config, models);
         }

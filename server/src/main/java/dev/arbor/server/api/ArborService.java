@@ -20,18 +20,15 @@ import dev.arbor.api.v1.Model;
 import dev.arbor.api.v1.ModelKind;
 import dev.arbor.api.v1.RetrieveRequest;
 import dev.arbor.api.v1.RetrieveResponse;
-import dev.arbor.api.v1.Span;
 import dev.arbor.server.context.AttentionConfig;
 import dev.arbor.server.context.ContextRegistry;
-import dev.arbor.server.context.ScoredSpan;
+import dev.arbor.retrieval.Span;
 import dev.arbor.server.context.StoredContext;
 import dev.arbor.server.metrics.ArborMetrics;
 import dev.arbor.server.model.ModelCatalog;
 import dev.arbor.server.model.ModelInfo;
-import dev.arbor.server.model.SpanEncoder;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Executor;
 
@@ -112,19 +109,14 @@ public final class ArborService extends ArborGrpc.ArborImplBase {
                         + Integer.toUnsignedString(request.getK()));
             }
             StoredContext context = find(request.getContext());
-            SpanEncoder encoder = context.encoder();
-            long[] ids = encoder.tokenize(request.getQuestion());
-            long[] window = Arrays.copyOf(ids, Math.min(ids.length, encoder.info().maxSpanTokens()));
-            float[] query = encoder.encode(List.of(window))[0];
+            List<Span> spans = context.retrieve(request.getQuestion(), k);
             if (io.grpc.Context.current().isCancelled()) {
                 return;
             }
-            List<ScoredSpan> spans = context.search(query, k);
             for (int rank = 0; rank < spans.size(); rank++) {
-                ScoredSpan s = spans.get(rank);
-                responses.onNext(RetrieveResponse.newBuilder().setRank(rank + 1).setSpan(Span.newBuilder()
-                        .setText(s.text()).setStart(s.start()).setEnd(s.end()).setScore(s.score())
-                        .setFirstToken(s.firstToken())).build());
+                Span s = spans.get(rank);
+                responses.onNext(RetrieveResponse.newBuilder().setRank(rank + 1).setSpan(dev.arbor.api.v1.Span.newBuilder()
+                        .setText(s.text()).setStart(s.start()).setEnd(s.end()).setScore((float) s.score())).build());
             }
             responses.onCompleted();
         } catch (RuntimeException e) {
@@ -143,7 +135,7 @@ public final class ArborService extends ArborGrpc.ArborImplBase {
                         + Integer.toUnsignedString(request.getMaxTokens()));
             }
             StoredContext context = find(request.getContext());
-            ModelInfo model = context.encoder().info();
+            ModelInfo model = context.model().info();
             if (!model.generates()) {
                 throw Status.FAILED_PRECONDITION.withDescription("context '" + request.getContext()
                         + "' uses model '" + model.name() + "', an encoder that cannot generate text; create the"

@@ -2,7 +2,7 @@ package dev.arbor.server.context;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.arbor.server.model.ModelCatalog;
-import dev.arbor.server.model.SpanEncoder;
+import dev.arbor.server.model.ContextModel;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -19,7 +19,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The contexts of one server, per tenant. Each context lives in its own folder
- * {@code <data-dir>/<tenant>/<name>/}; contexts found there at start-up are reopened.
+ * {@code <data-dir>/<tenant>/<name>/}; contexts found there at start-up are reopened and their
+ * stored text re-indexed (the model's vectors live in memory and are rebuilt from the text).
  */
 public final class ContextRegistry implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ContextRegistry.class);
@@ -51,7 +52,7 @@ public final class ContextRegistry implements AutoCloseable {
     public synchronized StoredContext create(String tenant, String name, String model, AttentionConfig attention) {
         checkName("context name", name);
         String modelName = model.isEmpty() ? models.defaultModel() : model;
-        SpanEncoder encoder = models.find(modelName).orElseThrow(() -> new IllegalArgumentException(
+        ContextModel chosen = models.find(modelName).orElseThrow(() -> new IllegalArgumentException(
                 "unknown model '" + modelName + "'; this server runs " + models.names()));
         Key key = new Key(tenant, name);
         if (contexts.containsKey(key)) {
@@ -70,7 +71,7 @@ public final class ContextRegistry implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("could not create the folder of context '" + name + "'", e);
         }
-        StoredContext context = new StoredContext(descriptor, encoder, directory);
+        StoredContext context = new StoredContext(descriptor, chosen, directory);
         contexts.put(key, context);
         log.info("created context tenant={} name={} model={}", tenant, name, modelName);
         return context;
@@ -130,15 +131,16 @@ public final class ContextRegistry implements AutoCloseable {
         try (Stream<Path> descriptors = Files.find(dataDir, 3, (p, a) -> p.getFileName().toString().equals(DESCRIPTOR))) {
             for (Path file : descriptors.toList()) {
                 ContextDescriptor descriptor = json.readValue(file.toFile(), ContextDescriptor.class);
-                Optional<SpanEncoder> encoder = models.find(descriptor.model());
-                if (encoder.isEmpty()) {
+                Optional<ContextModel> model = models.find(descriptor.model());
+                if (model.isEmpty()) {
                     log.warn("not reopening context {} in {}: its model '{}' is not loaded", descriptor.name(),
                             file.getParent(), descriptor.model());
                     continue;
                 }
-                StoredContext context = new StoredContext(descriptor, encoder.get(), file.getParent());
+                StoredContext context = new StoredContext(descriptor, model.get(), file.getParent());
+                context.reindex();
                 contexts.put(new Key(descriptor.tenant(), descriptor.name()), context);
-                log.info("reopened context tenant={} name={} tokens={}", descriptor.tenant(), descriptor.name(),
+                log.info("reopened and re-indexed context tenant={} name={} tokens={}", descriptor.tenant(), descriptor.name(),
                         context.tokens());
             }
         } catch (IOException e) {

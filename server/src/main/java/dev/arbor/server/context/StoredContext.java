@@ -1,37 +1,52 @@
 package dev.arbor.server.context;
 
-import dev.arbor.server.model.SpanEncoder;
+import dev.arbor.retrieval.Span;
+import dev.arbor.server.model.ContextModel;
+import dev.arbor.server.model.DocumentIndex;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * One context: its descriptor, its model and its span store. At most one ingestion writes to it at
- * a time ({@link #tryBeginIngest}); any number of queries read the committed prefix meanwhile.
+ * One context: its descriptor, its model's index over the text and the text log on disk. At most
+ * one ingestion writes to it at a time ({@link #tryBeginIngest}); any number of queries read the
+ * committed part meanwhile.
  */
 public final class StoredContext implements AutoCloseable {
     public enum State { EMPTY, INGESTING, READY }
 
     private final ContextDescriptor descriptor;
-    private final SpanEncoder encoder;
+    private final ContextModel model;
     private final Path directory;
-    private final SpanStore store;
+    private final DocumentIndex index;
+    private final TextLog text;
     private final AtomicBoolean ingesting = new AtomicBoolean();
     private volatile boolean deleted;
 
-    StoredContext(ContextDescriptor descriptor, SpanEncoder encoder, Path directory) {
+    StoredContext(ContextDescriptor descriptor, ContextModel model, Path directory) {
         this.descriptor = descriptor;
-        this.encoder = encoder;
+        this.model = model;
         this.directory = directory;
-        this.store = new SpanStore(directory, encoder.info().dimension());
+        this.index = model.newIndex();
+        this.text = new TextLog(directory.resolve("text.txt"));
+    }
+
+    /** Re-indexes the text an earlier run stored; the model's vectors are rebuilt from it. */
+    void reindex() {
+        String stored = text.readAll();
+        if (!stored.isEmpty()) {
+            DocumentIndex.Appender appender = index.appender();
+            appender.append(stored);
+            appender.finish();
+        }
     }
 
     public ContextDescriptor descriptor() {
         return descriptor;
     }
 
-    public SpanEncoder encoder() {
-        return encoder;
+    public ContextModel model() {
+        return model;
     }
 
     Path directory() {
@@ -42,19 +57,19 @@ public final class StoredContext implements AutoCloseable {
         if (ingesting.get()) {
             return State.INGESTING;
         }
-        return store.tokens() == 0 ? State.EMPTY : State.READY;
+        return index.tokens() == 0 ? State.EMPTY : State.READY;
     }
 
     public long tokens() {
-        return store.tokens();
+        return index.tokens();
     }
 
     public long chars() {
-        return store.chars();
+        return index.chars();
     }
 
     public long bytesOnDisk() {
-        return store.bytesOnDisk();
+        return text.bytes();
     }
 
     public boolean deleted() {
@@ -70,13 +85,18 @@ public final class StoredContext implements AutoCloseable {
         ingesting.set(false);
     }
 
-    /** Commits segments with their token counts and vectors (see {@link SpanStore#append}). */
-    void commit(List<Segment> segments, int[] tokenCounts, float[][] vectors) {
-        store.append(segments, tokenCounts, vectors);
+    /** Stores text on disk, then indexes it. */
+    long append(DocumentIndex.Appender appender, CharSequence piece) {
+        text.append(piece);
+        return appender.append(piece);
     }
 
-    public List<ScoredSpan> search(float[] query, int k) {
-        return store.search(query, k);
+    DocumentIndex.Appender newAppender() {
+        return index.appender();
+    }
+
+    public List<Span> retrieve(String question, int k) {
+        return index.retrieve(question, k);
     }
 
     void markDeleted() {
@@ -85,6 +105,6 @@ public final class StoredContext implements AutoCloseable {
 
     @Override
     public void close() {
-        store.close();
+        text.close();
     }
 }

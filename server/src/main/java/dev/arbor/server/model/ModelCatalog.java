@@ -7,12 +7,12 @@ import java.util.Optional;
 
 /** The models a server runs, by name, loaded once at start-up and shared by every context. */
 public final class ModelCatalog implements AutoCloseable {
-    private final Map<String, SpanEncoder> models = new LinkedHashMap<>();
+    private final Map<String, ContextModel> models = new LinkedHashMap<>();
     private final String defaultModel;
 
-    public ModelCatalog(List<SpanEncoder> encoders, String defaultModel) {
-        for (SpanEncoder encoder : encoders) {
-            models.put(encoder.info().name(), encoder);
+    public ModelCatalog(List<ContextModel> loaded, String defaultModel) {
+        for (ContextModel model : loaded) {
+            models.put(model.info().name(), model);
         }
         if (!models.containsKey(defaultModel)) {
             throw new IllegalArgumentException("default model '" + defaultModel + "' is not among the loaded models "
@@ -21,7 +21,7 @@ public final class ModelCatalog implements AutoCloseable {
         this.defaultModel = defaultModel;
     }
 
-    public Optional<SpanEncoder> find(String name) {
+    public Optional<ContextModel> find(String name) {
         return Optional.ofNullable(models.get(name));
     }
 
@@ -30,7 +30,7 @@ public final class ModelCatalog implements AutoCloseable {
     }
 
     public List<ModelInfo> models() {
-        return models.values().stream().map(SpanEncoder::info).toList();
+        return models.values().stream().map(ContextModel::info).toList();
     }
 
     public List<String> names() {
@@ -39,6 +39,6 @@ public final class ModelCatalog implements AutoCloseable {
 
     @Override
     public void close() {
-        models.values().forEach(SpanEncoder::close);
+        models.values().forEach(ContextModel::close);
     }
 }

@@ -7,8 +7,6 @@ package dev.arbor.server.model;
  * @param generates whether the model can serve Generate (a decoder) or only Retrieve (an encoder)
  * @param vocabularySize token ids must be below this
  * @param dimension width of the stored vectors
- * @param maxSpanTokens longest token sequence {@link SpanEncoder#encode} accepts
  * @param description one line for people
  */
-public record ModelInfo(
-        String name, boolean generates, int vocabularySize, int dimension, int maxSpanTokens, String description) {}
+public record ModelInfo(String name, boolean generates, int vocabularySize, int dimension, String description) {}

@@ -13,7 +13,7 @@ import dev.arbor.ort.SessionSettings;
 import dev.arbor.server.context.AttentionConfig;
 import dev.arbor.server.context.ContextRegistry;
 import dev.arbor.server.metrics.ArborMetrics;
-import dev.arbor.server.model.MiniLmEncoder;
+import dev.arbor.server.model.MiniLmModel;
 import dev.arbor.server.model.ModelCatalog;
 import io.grpc.stub.ServerCallStreamObserver;
 import java.nio.file.Path;
@@ -40,8 +40,8 @@ class IngestFlowControlTest {
 
     @BeforeAll
     static void load() {
-        models = new ModelCatalog(List.of(new MiniLmEncoder(new SessionFactory(SessionSettings.defaults()))),
-                MiniLmEncoder.NAME);
+        models = new ModelCatalog(List.of(MiniLmModel.open(new SessionFactory(SessionSettings.defaults()))),
+                MiniLmModel.NAME);
         contexts = new ContextRegistry(dataDir, models, 10);
     }
 
@@ -121,6 +121,11 @@ class IngestFlowControlTest {
 
         @Override
         public void disableAutoRequest() {
+            autoRequestDisabled = true;
+        }
+
+        @Override
+        public void disableAutoInboundFlowControl() {
             autoRequestDisabled = true;
         }
 
