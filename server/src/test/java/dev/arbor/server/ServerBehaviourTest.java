@@ -103,11 +103,13 @@ class ServerBehaviourTest {
     @Test
     void contextsAreCreatedListedDescribedAndDeleted() {
         client.createContext("lifecycle");
-        client.ingest("lifecycle", "The quick brown fox jumps over the lazy dog. It was a sunny day.");
+        String text = "The quick brown fox jumps over the lazy dog. It was a sunny day.";
+        client.ingest("lifecycle", text);
         var described = client.getContext("lifecycle");
         assertEquals(ContextState.CONTEXT_STATE_READY, described.getState());
         assertTrue(described.getSizeTokens() > 10);
-        assertTrue(described.getBytesOnDisk() > 384 * 4);
+        assertEquals(text.length(), described.getSizeChars());
+        assertEquals(text.getBytes(StandardCharsets.UTF_8).length, described.getBytesOnDisk(), "the text log");
         assertTrue(client.listContexts().stream().anyMatch(c -> c.getName().equals("lifecycle")));
         assertTrue(client.deleteContext("lifecycle") > 0);
         assertThrows(ArborException.NotFoundException.class, () -> client.getContext("lifecycle"));
