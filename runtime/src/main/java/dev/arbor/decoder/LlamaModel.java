@@ -1,0 +1,152 @@
+package dev.arbor.decoder;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import dev.arbor.ort.SessionFactory;
+import dev.arbor.tokenizer.Tokenizer;
+import dev.arbor.weights.LlamaConfig;
+import java.nio.FloatBuffer;
+import java.nio.LongBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A Llama decoder running in ONNX Runtime: the per-layer graphs of {@link LlamaGraphs}, one session
+ * each, and the Java loop between them that appends keys and values to a {@link DecoderContext}.
+ */
+public final class LlamaModel implements AutoCloseable {
+    private final LlamaConfig config;
+    private final Tokenizer tokenizer;
+    private final OrtEnvironment env;
+    private final OrtSession embedding;
+    private final List<OrtSession> attentionInputs = new ArrayList<>();
+    private final List<OrtSession> attentionOutputs = new ArrayList<>();
+    private final OrtSession denseAttention;
+    private final OrtSession head;
+
+    private LlamaModel(Checkpoint checkpoint, SessionFactory sessions) throws OrtException {
+        this.config = checkpoint.weights().config();
+        this.tokenizer = checkpoint.tokenizer();
+        this.env = sessions.environment();
+        LlamaGraphs graphs = new LlamaGraphs(checkpoint.weights());
+        this.embedding = sessions.open(graphs.embedding());
+        for (int l = 0; l < config.layers(); l++) {
+            attentionInputs.add(sessions.open(graphs.attentionInput(l)));
+            attentionOutputs.add(sessions.open(graphs.attentionOutput(l)));
+        }
+        this.denseAttention = sessions.open(graphs.denseAttention());
+        this.head = sessions.open(graphs.head());
+    }
+
+    /** Builds the graphs from the checkpoint's weights and opens their sessions. */
+    public static LlamaModel open(Checkpoint checkpoint, SessionFactory sessions) {
+        try {
+            return new LlamaModel(checkpoint, sessions);
+        } catch (OrtException e) {
+            throw new IllegalStateException("ONNX Runtime could not open the decoder graphs: " + e.getMessage(), e);
+        }
+    }
+
+    public LlamaConfig config() {
+        return config;
+    }
+
+    public Tokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    public DecoderContext newContext() {
+        return new DecoderContext(config, 1024);
+    }
+
+    /**
+     * Runs {@code tokens} at the context's next positions, appends their keys and values, and returns
+     * the logits after each token ({@code [T][vocab]}).
+     */
+    public float[][] forward(DecoderContext context, int[] tokens, AttentionMode mode) {
+        if (tokens.length == 0) {
+            throw new IllegalArgumentException("forward needs at least one token");
+        }
+        for (int token : tokens) {
+            if (token < 0 || token >= config.vocabSize()) {
+                throw new IllegalArgumentException("token id " + token + " is outside the vocabulary of " + config.vocabSize());
+            }
+        }
+        try {
+            return run(context, tokens, mode);
+        } catch (OrtException e) {
+            throw new IllegalStateException("decoder forward pass failed in ONNX Runtime: " + e.getMessage(), e);
+        }
+    }
+
+    private float[][] run(DecoderContext context, int[] tokens, AttentionMode mode) throws OrtException {
+        int count = tokens.length;
+        long[] ids = new long[count];
+        long[] positions = new long[count];
+        for (int i = 0; i < count; i++) {
+            ids[i] = tokens[i];
+            positions[i] = context.length() + i;
+        }
+        try (OnnxTensor idTensor = OnnxTensor.createTensor(env, LongBuffer.wrap(ids), new long[] {count});
+                OnnxTensor positionTensor = OnnxTensor.createTensor(env, LongBuffer.wrap(positions), new long[] {count})) {
+            OrtSession.Result hidden = embedding.run(Map.of(LlamaGraphs.TOKENS, idTensor));
+            for (int l = 0; l < config.layers(); l++) {
+                OrtSession.Result next = layer(context, l, tensor(hidden, LlamaGraphs.HIDDEN), positionTensor, mode);
+                hidden.close();
+                hidden = next;
+            }
+            try (OrtSession.Result last = hidden;
+                    OrtSession.Result logits = head.run(Map.of(LlamaGraphs.HIDDEN, tensor(last, LlamaGraphs.HIDDEN)))) {
+                context.advance(count);
+                return (float[][]) tensor(logits, LlamaGraphs.LOGITS).getValue();
+            }
+        }
+    }
+
+    private OrtSession.Result layer(DecoderContext context, int l, OnnxTensor hidden, OnnxTensor positions,
+            AttentionMode mode) throws OrtException {
+        try (OrtSession.Result qkv = attentionInputs.get(l).run(
+                Map.of(LlamaGraphs.HIDDEN, hidden, LlamaGraphs.POSITIONS, positions))) {
+            KvCache cache = context.layer(l);
+            cache.append(tensor(qkv, LlamaGraphs.KEY).getFloatBuffer(), tensor(qkv, LlamaGraphs.VALUE).getFloatBuffer());
+            try (OrtSession.Result attended = attend(cache, tensor(qkv, LlamaGraphs.QUERY), positions, mode)) {
+                return attentionOutputs.get(l).run(
+                        Map.of(LlamaGraphs.ATTENDED, tensor(attended, LlamaGraphs.ATTENDED), LlamaGraphs.HIDDEN, hidden));
+            }
+        }
+    }
+
+    private OrtSession.Result attend(KvCache cache, OnnxTensor query, OnnxTensor positions, AttentionMode mode)
+            throws OrtException {
+        long[] shape = {cache.size(), config.kvHeads(), config.headSize()};
+        try (OnnxTensor keys = OnnxTensor.createTensor(env, cache.keys(), shape);
+                OnnxTensor values = OnnxTensor.createTensor(env, cache.values(), shape)) {
+            return denseAttention.run(Map.of(LlamaGraphs.QUERY, query, LlamaGraphs.KEYS, keys,
+                    LlamaGraphs.VALUES, values, LlamaGraphs.POSITIONS, positions));
+        }
+    }
+
+    private static OnnxTensor tensor(OrtSession.Result result, String name) {
+        return (OnnxTensor) result.get(name).orElseThrow(() -> new IllegalStateException("graph output '" + name + "' missing"));
+    }
+
+    @Override
+    public void close() {
+        try {
+            embedding.close();
+            for (OrtSession s : attentionInputs) {
+                s.close();
+            }
+            for (OrtSession s : attentionOutputs) {
+                s.close();
+            }
+            denseAttention.close();
+            head.close();
+        } catch (OrtException e) {
+            throw new IllegalStateException("could not close decoder sessions: " + e.getMessage(), e);
+        }
+    }
+}
