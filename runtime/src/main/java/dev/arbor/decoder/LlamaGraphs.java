@@ -27,6 +27,7 @@ final class LlamaGraphs {
     static final String TOKENS = "tokens";
     static final String POSITIONS = "positions";
     static final String HIDDEN = "hidden";
+    static final String RESIDUAL = "residual";
     static final String ATTENDED = "attended";
     static final String QUERY = "query";
     static final String KEY = "key";
@@ -106,7 +107,7 @@ final class LlamaGraphs {
         ModelBuilder model = ModelBuilder.named("llama_layer" + layer + "_attention_output");
         GraphBuilder g = model.graph();
         String attended = g.input(ATTENDED, ElementType.FLOAT, Shape.of("T", c.dim()));
-        String residual = g.input(HIDDEN, ElementType.FLOAT, Shape.of("T", c.dim()));
+        String residual = g.input(RESIDUAL, ElementType.FLOAT, Shape.of("T", c.dim()));
         String x = g.op("Add", residual, linear(g, attended, "wo", w.wo(), c.dim(), c.dim()));
         String normed = rmsNorm(g, x, g.initializer("ffn_norm", w.ffnNorm(), c.dim()));
         String gate = linear(g, normed, "gate", w.gate(), c.hiddenDim(), c.dim());

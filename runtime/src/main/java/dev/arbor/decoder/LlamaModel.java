@@ -114,7 +114,7 @@ public final class LlamaModel implements AutoCloseable {
             cache.append(tensor(qkv, LlamaGraphs.KEY).getFloatBuffer(), tensor(qkv, LlamaGraphs.VALUE).getFloatBuffer());
             try (OrtSession.Result attended = attend(cache, tensor(qkv, LlamaGraphs.QUERY), positions, mode)) {
                 return attentionOutputs.get(l).run(
-                        Map.of(LlamaGraphs.ATTENDED, tensor(attended, LlamaGraphs.ATTENDED), LlamaGraphs.HIDDEN, hidden));
+                        Map.of(LlamaGraphs.ATTENDED, tensor(attended, LlamaGraphs.ATTENDED), LlamaGraphs.RESIDUAL, hidden));
             }
         }
     }
