@@ -10,12 +10,29 @@ import java.util.List;
  */
 public final class DecoderContext {
     private final List<KvCache> layers = new ArrayList<>();
+    private final TreeAttentionSettings treeSettings;
     private int length;
+    private int[] lastAttended = new int[0];
 
-    DecoderContext(LlamaConfig config, int initialCapacity) {
+    DecoderContext(LlamaConfig config, TreeAttentionSettings treeSettings, int initialCapacity) {
+        this.treeSettings = treeSettings;
         for (int l = 0; l < config.layers(); l++) {
-            layers.add(new KvCache(config.kvDim(), initialCapacity));
+            layers.add(new KvCache(config.kvHeads(), config.headSize(), initialCapacity));
         }
+    }
+
+    /** How {@link AttentionMode#TREE} retrieves in this context. */
+    public TreeAttentionSettings treeSettings() {
+        return treeSettings;
+    }
+
+    /** Positions the last forwarded token attended to most, strongest first. */
+    public int[] lastAttended() {
+        return lastAttended.clone();
+    }
+
+    void lastAttended(int[] positions) {
+        this.lastAttended = positions;
     }
 
     /** Positions already in the context; the next token goes at this position. */

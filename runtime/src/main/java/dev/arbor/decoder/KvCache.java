@@ -3,19 +3,27 @@ package dev.arbor.decoder;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * One layer's keys and values, off-heap and position-major ({@code [position][kvHead][headSize]}), so the
- * first {@code n} positions are one contiguous slice ONNX Runtime reads without a copy.
+ * first {@code n} positions are one contiguous slice ONNX Runtime reads without a copy. Each kv head's
+ * keys are also indexed by a {@link KeyTree}, kept current on every append so any request may use tree
+ * attention.
  */
 final class KvCache {
     private final int kvDim;
+    private final List<KeyTree> trees = new ArrayList<>();
     private FloatBuffer keys;
     private FloatBuffer values;
     private int size;
 
-    KvCache(int kvDim, int initialCapacity) {
-        this.kvDim = kvDim;
+    KvCache(int kvHeads, int headSize, int initialCapacity) {
+        this.kvDim = kvHeads * headSize;
+        for (int h = 0; h < kvHeads; h++) {
+            trees.add(new KeyTree(headSize, kvHeads, h));
+        }
         this.keys = allocate((long) kvDim * initialCapacity);
         this.values = allocate((long) kvDim * initialCapacity);
     }
@@ -27,6 +35,23 @@ final class KvCache {
         keys.put(size * kvDim, newKeys, newKeys.position(), newKeys.remaining());
         values.put(size * kvDim, newValues, newValues.position(), newValues.remaining());
         size += count;
+        for (KeyTree tree : trees) {
+            tree.grow(size, keys, values);
+        }
+    }
+
+    /** The attention tree over one kv head's keys. */
+    KeyTree tree(int kvHead) {
+        return trees.get(kvHead);
+    }
+
+    /** The whole store, for reads by absolute position. */
+    FloatBuffer allKeys() {
+        return keys;
+    }
+
+    FloatBuffer allValues() {
+        return values;
     }
 
     int size() {

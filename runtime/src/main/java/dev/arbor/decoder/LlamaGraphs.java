@@ -8,6 +8,7 @@ import dev.arbor.onnx.Shape;
 import dev.arbor.weights.LayerWeights;
 import dev.arbor.weights.LlamaConfig;
 import dev.arbor.weights.LlamaWeights;
+import java.util.List;
 
 /**
  * The ONNX graphs of a Llama decoder, built from its weights (which become initializers). Each layer is
@@ -35,6 +36,10 @@ final class LlamaGraphs {
     static final String KEYS = "keys";
     static final String VALUES = "values";
     static final String LOGITS = "logits";
+    static final String TOP_POSITIONS = "top_positions";
+    static final String TOP_WEIGHTS = "top_weights";
+    /** How many most-attended positions each layer reports for the last query. */
+    static final int REPORTED_POSITIONS = 8;
 
     private final LlamaWeights weights;
     private final LlamaConfig c;
@@ -99,7 +104,19 @@ final class LlamaGraphs {
         String perToken = g.node("Transpose").inputs(g.op("MatMul", probabilities, valuesT))
                 .attrInts("perm", 2, 0, 1, 3).output();
         g.output(ATTENDED, g.op("Reshape", perToken, g.constant(-1, c.dim())), ElementType.FLOAT, Shape.of("T", c.dim()));
+        reportMostAttended(g, probabilities, keys);
         return model.build();
+    }
+
+    /** The positions the last query attended to most, summed over heads, for the client's stream. */
+    private static void reportMostAttended(GraphBuilder g, String probabilities, String keys) {
+        String summed = g.node("ReduceSum").inputs(probabilities, g.constant(0, 1)).attr("keepdims", 0L).output();
+        String last = g.node("Gather").inputs(summed, g.scalarLong(-1)).attr("axis", 0L).output();
+        String count = g.node("Gather").inputs(g.op("Shape", keys), g.constant(0)).attr("axis", 0L).output();
+        String k = g.op("Min", count, g.constant(REPORTED_POSITIONS));
+        List<String> top = g.node("TopK").inputs(last, k).attr("axis", -1L).outputs(2);
+        g.output(TOP_WEIGHTS, top.get(0), ElementType.FLOAT, Shape.of("K"));
+        g.output(TOP_POSITIONS, top.get(1), ElementType.INT64, Shape.of("K"));
     }
 
     OnnxModel attentionOutput(int layer) {
@@ -155,7 +172,7 @@ final class LlamaGraphs {
     /** Rotates each adjacent pair (x[2i], x[2i+1]) of every head by its angle; returns {@code [T, heads, hs]}. */
     private String rotate(GraphBuilder g, String x, int heads, String[] cosSin) {
         String pairs = g.op("Reshape", x, g.constant(-1, heads, c.headSize() / 2, 2));
-        java.util.List<String> parts = g.node("Split").inputs(pairs, g.constant(1, 1)).attr("axis", -1L).outputs(2);
+        List<String> parts = g.node("Split").inputs(pairs, g.constant(1, 1)).attr("axis", -1L).outputs(2);
         String even = parts.get(0);
         String odd = parts.get(1);
         String cos = cosSin[0];

@@ -26,6 +26,7 @@ public final class LlamaModel implements AutoCloseable {
     private final List<OrtSession> attentionOutputs = new ArrayList<>();
     private final OrtSession denseAttention;
     private final OrtSession head;
+    private final TreeAttention treeAttention;
 
     private LlamaModel(Checkpoint checkpoint, SessionFactory sessions) throws OrtException {
         this.config = checkpoint.weights().config();
@@ -39,6 +40,7 @@ public final class LlamaModel implements AutoCloseable {
         }
         this.denseAttention = sessions.open(graphs.denseAttention());
         this.head = sessions.open(graphs.head());
+        this.treeAttention = new TreeAttention(config);
     }
 
     /** Builds the graphs from the checkpoint's weights and opens their sessions. */
@@ -58,13 +60,19 @@ public final class LlamaModel implements AutoCloseable {
         return tokenizer;
     }
 
+    /** A fresh context with the default tree-attention settings. */
     public DecoderContext newContext() {
-        return new DecoderContext(config, 1024);
+        return newContext(TreeAttentionSettings.defaults());
+    }
+
+    public DecoderContext newContext(TreeAttentionSettings treeSettings) {
+        return new DecoderContext(config, treeSettings, 1024);
     }
 
     /**
      * Runs {@code tokens} at the context's next positions, appends their keys and values, and returns
-     * the logits after each token ({@code [T][vocab]}).
+     * the logits after each token ({@code [T][vocab]}). Exact attention prefills all tokens in one run
+     * per graph; tree attention runs them one at a time, so each query's tree holds only its past.
      */
     public float[][] forward(DecoderContext context, int[] tokens, AttentionMode mode) {
         if (tokens.length == 0) {
@@ -76,7 +84,14 @@ public final class LlamaModel implements AutoCloseable {
             }
         }
         try {
-            return run(context, tokens, mode);
+            if (mode == AttentionMode.EXACT) {
+                return run(context, tokens, mode);
+            }
+            float[][] logits = new float[tokens.length][];
+            for (int t = 0; t < tokens.length; t++) {
+                logits[t] = run(context, new int[] {tokens[t]}, mode)[0];
+            }
+            return logits;
         } catch (OrtException e) {
             throw new IllegalStateException("decoder forward pass failed in ONNX Runtime: " + e.getMessage(), e);
         }
@@ -90,42 +105,62 @@ public final class LlamaModel implements AutoCloseable {
             ids[i] = tokens[i];
             positions[i] = context.length() + i;
         }
+        AttentionWeights weights = new AttentionWeights();
         try (OnnxTensor idTensor = OnnxTensor.createTensor(env, LongBuffer.wrap(ids), new long[] {count});
                 OnnxTensor positionTensor = OnnxTensor.createTensor(env, LongBuffer.wrap(positions), new long[] {count})) {
             OrtSession.Result hidden = embedding.run(Map.of(LlamaGraphs.TOKENS, idTensor));
             for (int l = 0; l < config.layers(); l++) {
-                OrtSession.Result next = layer(context, l, tensor(hidden, LlamaGraphs.HIDDEN), positionTensor, mode);
+                OrtSession.Result next = layer(context, l, tensor(hidden, LlamaGraphs.HIDDEN), positionTensor, mode, weights);
                 hidden.close();
                 hidden = next;
             }
             try (OrtSession.Result last = hidden;
                     OrtSession.Result logits = head.run(Map.of(LlamaGraphs.HIDDEN, tensor(last, LlamaGraphs.HIDDEN)))) {
                 context.advance(count);
+                context.lastAttended(weights.strongest(LlamaGraphs.REPORTED_POSITIONS));
                 return (float[][]) tensor(logits, LlamaGraphs.LOGITS).getValue();
             }
         }
     }
 
+    /** One transformer block: graph, then keys and values into the store, attention, graph. */
     private OrtSession.Result layer(DecoderContext context, int l, OnnxTensor hidden, OnnxTensor positions,
-            AttentionMode mode) throws OrtException {
+            AttentionMode mode, AttentionWeights weights) throws OrtException {
         try (OrtSession.Result qkv = attentionInputs.get(l).run(
                 Map.of(LlamaGraphs.HIDDEN, hidden, LlamaGraphs.POSITIONS, positions))) {
             KvCache cache = context.layer(l);
             cache.append(tensor(qkv, LlamaGraphs.KEY).getFloatBuffer(), tensor(qkv, LlamaGraphs.VALUE).getFloatBuffer());
-            try (OrtSession.Result attended = attend(cache, tensor(qkv, LlamaGraphs.QUERY), positions, mode)) {
+            OnnxTensor query = tensor(qkv, LlamaGraphs.QUERY);
+            if (mode == AttentionMode.TREE) {
+                float[] q = new float[config.dim()];
+                query.getFloatBuffer().get(q);
+                float[] attended = treeAttention.attend(cache, q, context.treeSettings(), weights);
+                try (OnnxTensor attendedTensor = OnnxTensor.createTensor(env, FloatBuffer.wrap(attended),
+                        new long[] {1, config.dim()})) {
+                    return attentionOutputs.get(l).run(
+                            Map.of(LlamaGraphs.ATTENDED, attendedTensor, LlamaGraphs.RESIDUAL, hidden));
+                }
+            }
+            try (OrtSession.Result attended = denseAttention(cache, query, positions, weights)) {
                 return attentionOutputs.get(l).run(
                         Map.of(LlamaGraphs.ATTENDED, tensor(attended, LlamaGraphs.ATTENDED), LlamaGraphs.RESIDUAL, hidden));
             }
         }
     }
 
-    private OrtSession.Result attend(KvCache cache, OnnxTensor query, OnnxTensor positions, AttentionMode mode)
-            throws OrtException {
+    private OrtSession.Result denseAttention(KvCache cache, OnnxTensor query, OnnxTensor positions,
+            AttentionWeights weights) throws OrtException {
         long[] shape = {cache.size(), config.kvHeads(), config.headSize()};
         try (OnnxTensor keys = OnnxTensor.createTensor(env, cache.keys(), shape);
                 OnnxTensor values = OnnxTensor.createTensor(env, cache.values(), shape)) {
-            return denseAttention.run(Map.of(LlamaGraphs.QUERY, query, LlamaGraphs.KEYS, keys,
+            OrtSession.Result result = denseAttention.run(Map.of(LlamaGraphs.QUERY, query, LlamaGraphs.KEYS, keys,
                     LlamaGraphs.VALUES, values, LlamaGraphs.POSITIONS, positions));
+            long[] top = (long[]) tensor(result, LlamaGraphs.TOP_POSITIONS).getValue();
+            float[] topWeights = (float[]) tensor(result, LlamaGraphs.TOP_WEIGHTS).getValue();
+            for (int i = 0; i < top.length; i++) {
+                weights.add((int) top[i], topWeights[i]);
+            }
+            return result;
         }
     }
 
