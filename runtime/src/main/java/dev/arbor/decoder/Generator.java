@@ -39,7 +39,8 @@ public final class Generator {
         String text = "";
         for (int i = 0; i < settings.maxTokens(); i++) {
             int token = sampler.next(next);
-            if (token == tokenizer.eos()) {
+            // llama2.c-trained models separate sequences with BOS rather than EOS: either ends this one.
+            if (token == tokenizer.eos() || token == tokenizer.bos()) {
                 return done(generated, i, tokenizer, Generation.StopReason.END_OF_SEQUENCE);
             }
             generated[i] = token;
