@@ -181,6 +181,10 @@ public final class SentencePieceBpe implements Tokenizer {
         return pieces[id];
     }
 
+    public float score(int id) {
+        return scores[id];
+    }
+
     @Override
     public int bos() {
         return bos;
