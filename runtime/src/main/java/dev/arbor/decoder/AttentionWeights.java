@@ -11,6 +11,32 @@ final class AttentionWeights {
         byPosition.merge(position, weight, Double::sum);
     }
 
+    /** Adds only the {@code keep} largest of {@code count} weights: the rest could not make the report. */
+    void addStrongest(int[] positions, float[] weights, int count, int keep) {
+        int[] chosen = new int[Math.min(keep, count)]; // indices into weights, strongest first
+        if (chosen.length == 0) {
+            return;
+        }
+        int kept = 0;
+        for (int j = 0; j < count; j++) {
+            if (kept == chosen.length) {
+                if (weights[j] <= weights[chosen[kept - 1]]) {
+                    continue;
+                }
+                kept--;
+            }
+            int slot = kept++;
+            while (slot > 0 && weights[chosen[slot - 1]] < weights[j]) {
+                chosen[slot] = chosen[slot - 1];
+                slot--;
+            }
+            chosen[slot] = j;
+        }
+        for (int i = 0; i < kept; i++) {
+            add(positions[chosen[i]], weights[chosen[i]]);
+        }
+    }
+
     int[] strongest(int count) {
         return byPosition.entrySet().stream()
                 .sorted((a, b) -> Double.compare(b.getValue(), a.getValue()))

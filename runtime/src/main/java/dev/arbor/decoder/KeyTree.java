@@ -3,7 +3,6 @@ package dev.arbor.decoder;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.PriorityQueue;
 
 /**
  * The attention tree over one key/value head of one layer. Keys arrive in position order into leaf
@@ -125,7 +124,7 @@ final class KeyTree {
         for (int p = windowStart; p < size; p++) {
             exact[count++] = p;
         }
-        PriorityQueue<Scored<Node>> frontier = new PriorityQueue<>((a, b) -> Float.compare(b.score(), a.score()));
+        Frontier frontier = new Frontier();
         TopK best = new TopK(settings.topK());
         float norm = norm(q, qOffset);
         for (Node root : roots()) {
@@ -133,31 +132,29 @@ final class KeyTree {
         }
         int opened = 0;
         while (!frontier.isEmpty() && opened < settings.maxLeaves()
-                && !(best.isFull() && best.minScore() >= frontier.peek().score())) {
-            Node node = frontier.poll().item();
+                && !(best.isFull() && best.minScore() >= frontier.peekBound())) {
+            Node node = frontier.poll();
             if (node.level() == 0) {
                 scoreKeys(node.start(), node.end(), q, qOffset, keys, best);
                 opened++;
             } else {
                 for (Node child : children(node)) {
-                    frontier.add(new Scored<>(child, bound(child, q, qOffset, norm)));
+                    frontier.add(child, bound(child, q, qOffset, norm));
                 }
             }
         }
         count = best.drainInto(exact, count);
-        List<Node> summaries = new ArrayList<>(frontier.size());
-        frontier.forEach(s -> summaries.add(s.item()));
-        return new Retrieval(exact, count, summaries);
+        return new Retrieval(exact, count, List.copyOf(frontier.remaining()));
     }
 
     /** Adds the sealed nodes inside {@code [from, to)} to the frontier; keys of partly covered leaves are scored. */
     private void cover(Node node, int from, int to, float[] q, int qOffset, float norm, FloatBuffer keys,
-            PriorityQueue<Scored<Node>> frontier, TopK best) {
+            Frontier frontier, TopK best) {
         if (node.end() <= from || node.start() >= to) {
             return;
         }
         if (node.start() >= from && node.end() <= to) {
-            frontier.add(new Scored<>(node, bound(node, q, qOffset, norm)));
+            frontier.add(node, bound(node, q, qOffset, norm));
         } else if (node.level() == 0) {
             scoreKeys(Math.max(from, node.start()), Math.min(to, node.end()), q, qOffset, keys, best);
         } else {
@@ -208,40 +205,130 @@ final class KeyTree {
         return (float) Math.sqrt(s);
     }
 
-    private record Scored<T>(T item, float score) {}
+    /** A max-heap of nodes by bound, on parallel arrays to keep the search free of boxing. */
+    private static final class Frontier {
+        private Node[] nodes = new Node[64];
+        private float[] bounds = new float[64];
+        private int size;
 
-    /** The k best (position, score) pairs seen, as a min-heap on score. */
+        void add(Node node, float bound) {
+            if (size == nodes.length) {
+                nodes = java.util.Arrays.copyOf(nodes, size * 2);
+                bounds = java.util.Arrays.copyOf(bounds, size * 2);
+            }
+            int i = size++;
+            while (i > 0 && bounds[(i - 1) / 2] < bound) {
+                nodes[i] = nodes[(i - 1) / 2];
+                bounds[i] = bounds[(i - 1) / 2];
+                i = (i - 1) / 2;
+            }
+            nodes[i] = node;
+            bounds[i] = bound;
+        }
+
+        boolean isEmpty() {
+            return size == 0;
+        }
+
+        float peekBound() {
+            return bounds[0];
+        }
+
+        Node poll() {
+            Node top = nodes[0];
+            Node last = nodes[--size];
+            float lastBound = bounds[size];
+            nodes[size] = null;
+            int i = 0;
+            while (true) {
+                int child = 2 * i + 1;
+                if (child >= size) {
+                    break;
+                }
+                if (child + 1 < size && bounds[child + 1] > bounds[child]) {
+                    child++;
+                }
+                if (bounds[child] <= lastBound) {
+                    break;
+                }
+                nodes[i] = nodes[child];
+                bounds[i] = bounds[child];
+                i = child;
+            }
+            if (size > 0) {
+                nodes[i] = last;
+                bounds[i] = lastBound;
+            }
+            return top;
+        }
+
+        List<Node> remaining() {
+            return java.util.Arrays.asList(nodes).subList(0, size);
+        }
+    }
+
+    /** The k best (position, score) pairs seen: a min-heap on score over parallel arrays. */
     private static final class TopK {
         private final int k;
-        private final PriorityQueue<Scored<Integer>> heap = new PriorityQueue<>((a, b) -> Float.compare(a.score(), b.score()));
+        private int[] positions = new int[64];
+        private float[] scores = new float[64];
+        private int size;
 
         TopK(int k) {
             this.k = k;
         }
 
         void offer(int position, float score) {
-            if (heap.size() < k) {
-                heap.add(new Scored<>(position, score));
-            } else if (k > 0 && score > heap.peek().score()) {
-                heap.poll();
-                heap.add(new Scored<>(position, score));
+            if (size < k) {
+                if (size == positions.length) {
+                    positions = java.util.Arrays.copyOf(positions, size * 2);
+                    scores = java.util.Arrays.copyOf(scores, size * 2);
+                }
+                int i = size++;
+                while (i > 0 && scores[(i - 1) / 2] > score) {
+                    positions[i] = positions[(i - 1) / 2];
+                    scores[i] = scores[(i - 1) / 2];
+                    i = (i - 1) / 2;
+                }
+                positions[i] = position;
+                scores[i] = score;
+            } else if (k > 0 && score > scores[0]) {
+                siftDownFromRoot(position, score);
             }
+        }
+
+        private void siftDownFromRoot(int position, float score) {
+            int i = 0;
+            while (true) {
+                int child = 2 * i + 1;
+                if (child >= size) {
+                    break;
+                }
+                if (child + 1 < size && scores[child + 1] < scores[child]) {
+                    child++;
+                }
+                if (scores[child] >= score) {
+                    break;
+                }
+                positions[i] = positions[child];
+                scores[i] = scores[child];
+                i = child;
+            }
+            positions[i] = position;
+            scores[i] = score;
         }
 
         boolean isFull() {
-            return heap.size() >= k;
+            return size >= k;
         }
 
         float minScore() {
-            return heap.isEmpty() ? Float.NEGATIVE_INFINITY : heap.peek().score();
+            return size == 0 ? Float.NEGATIVE_INFINITY : scores[0];
         }
 
         int drainInto(int[] out, int from) {
-            int n = from;
-            for (Scored<Integer> s : heap) {
-                out[n++] = s.item();
-            }
-            return n;
+            System.arraycopy(positions, 0, out, from, size);
+            return from + size;
         }
     }
 }

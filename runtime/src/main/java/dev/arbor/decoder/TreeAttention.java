@@ -53,8 +53,9 @@ final class TreeAttention {
                 for (int i = 0; i < hs; i++) {
                     out[qOffset + i] += w * values.get(base + i);
                 }
-                weights.add(r.positions()[j], w);
+                scores[j] = w;
             }
+            weights.addStrongest(r.positions(), scores, exact, LlamaGraphs.REPORTED_POSITIONS);
             for (int j = 0; j < r.summaries().size(); j++) {
                 float w = (float) (scores[exact + j] / sum);
                 float[] mean = r.summaries().get(j).valueMean();
