@@ -58,6 +58,53 @@ class AttentionOpsTest {
     }
 
     @Test
+    void segmentsMergeIntoAttentionOverTheirConcatenation() throws Exception {
+        Random random = new Random(26);
+        int[] sizes = {50, 1, 77};
+        int n = Arrays.stream(sizes).sum();
+        float[] q = TestData.gaussian(random, HEADS * DIM);
+        float[] keys = TestData.gaussian(random, HEADS * n * DIM);
+        float[] values = TestData.gaussian(random, HEADS * n * VALUE_DIM);
+        java.util.List<TensorData> keySegments = new java.util.ArrayList<>();
+        java.util.List<TensorData> valueSegments = new java.util.ArrayList<>();
+        int start = 0;
+        for (int size : sizes) {
+            float[] k = new float[HEADS * size * DIM];
+            float[] v = new float[HEADS * size * VALUE_DIM];
+            for (int h = 0; h < HEADS; h++) {
+                System.arraycopy(keys, (h * n + start) * DIM, k, h * size * DIM, size * DIM);
+                System.arraycopy(values, (h * n + start) * VALUE_DIM, v, h * size * VALUE_DIM, size * VALUE_DIM);
+            }
+            keySegments.add(TensorData.floats("k", TestData.direct(k), HEADS, size, DIM));
+            valueSegments.add(TensorData.floats("v", TestData.direct(v), HEADS, size, VALUE_DIM));
+            start += size;
+        }
+        float[] output = dense.runSegments(TensorData.floats("q", q, HEADS, DIM), keySegments, valueSegments, SCALE);
+        TestData.assertClose(ReferenceOps.denseAttention(q, keys, values, HEADS, n, DIM, VALUE_DIM, SCALE), output,
+                1e-5, "merged segments");
+    }
+
+    @Test
+    void oneSharedKvHeadServesEveryQueryHead() throws Exception {
+        Random random = new Random(27);
+        int n = 40;
+        float[] q = TestData.gaussian(random, HEADS * DIM);
+        float[] sharedKeys = TestData.gaussian(random, n * DIM);
+        float[] sharedValues = TestData.gaussian(random, n * VALUE_DIM);
+        float[] keys = new float[HEADS * n * DIM];
+        float[] values = new float[HEADS * n * VALUE_DIM];
+        for (int h = 0; h < HEADS; h++) {
+            System.arraycopy(sharedKeys, 0, keys, h * n * DIM, n * DIM);
+            System.arraycopy(sharedValues, 0, values, h * n * VALUE_DIM, n * VALUE_DIM);
+        }
+        float[] output = dense.run(TensorData.floats("q", q, HEADS, DIM),
+                TensorData.floats("k", sharedKeys, 1, n, DIM), TensorData.floats("v", sharedValues, 1, n, VALUE_DIM),
+                SCALE);
+        TestData.assertClose(ReferenceOps.denseAttention(q, keys, values, HEADS, n, DIM, VALUE_DIM, SCALE), output,
+                1e-5, "broadcast kv head");
+    }
+
+    @Test
     void withEveryKeyRetrievedAndNoSummariesItEqualsFullSoftmax() throws Exception {
         Random random = new Random(22);
         int n = 64;
@@ -231,6 +278,9 @@ class AttentionOpsTest {
                 summaries(new float[HEADS * DIM], new float[HEADS * VALUE_DIM], new float[] {1, -1, 1}, 1), SCALE));
         assertMessage("summaries must be means [H, S, d]", () -> retrieved.run(q, keys, values, mask,
                 Summaries.none(HEADS, DIM + 1, VALUE_DIM), SCALE));
+        assertMessage("must have H = 3 heads or 1 shared head", () -> dense.run(q,
+                TensorData.floats("k", new float[2 * r * DIM], 2, r, DIM),
+                TensorData.floats("v", new float[2 * r * VALUE_DIM], 2, r, VALUE_DIM), SCALE));
         assertMessage("disagree on the key count N", () -> dense.run(q, keys,
                 TensorData.floats("v", new float[HEADS * 5 * VALUE_DIM], HEADS, 5, VALUE_DIM), SCALE));
     }
