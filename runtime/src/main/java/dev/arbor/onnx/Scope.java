@@ -71,6 +71,11 @@ public abstract sealed class Scope permits GraphBuilder, FunctionBuilder {
         return node(function.name()).domain(function.domain()).inputs(inputs).outputs(function.outputs().size());
     }
 
+    /** {@link #call(OnnxFunction, String...)} with the inputs in a list. */
+    public List<String> call(OnnxFunction function, List<String> inputs) {
+        return call(function, inputs.toArray(String[]::new));
+    }
+
     private String constantNode(ai.onnx.proto.OnnxMl.TensorProto value) {
         return node("Constant")
                 .attribute(AttributeProto.newBuilder()

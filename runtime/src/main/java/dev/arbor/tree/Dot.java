@@ -1,0 +1,71 @@
+package dev.arbor.tree;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/** SIMD dot products and box bounds over float arrays: the inner loops of insert and search. */
+final class Dot {
+    private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+
+    private Dot() {}
+
+    static float dot(float[] a, int aOffset, float[] b, int bOffset, int length) {
+        int i = 0;
+        FloatVector sum = FloatVector.zero(SPECIES);
+        for (int bound = SPECIES.loopBound(length); i < bound; i += SPECIES.length()) {
+            FloatVector x = FloatVector.fromArray(SPECIES, a, aOffset + i);
+            FloatVector y = FloatVector.fromArray(SPECIES, b, bOffset + i);
+            sum = x.fma(y, sum);
+        }
+        float result = sum.reduceLanes(VectorOperators.ADD);
+        for (; i < length; i++) {
+            result += a[aOffset + i] * b[bOffset + i];
+        }
+        return result;
+    }
+
+    static float squaredDistance(float[] a, int aOffset, float[] b, int bOffset, float bScale, int length) {
+        int i = 0;
+        FloatVector sum = FloatVector.zero(SPECIES);
+        for (int bound = SPECIES.loopBound(length); i < bound; i += SPECIES.length()) {
+            FloatVector x = FloatVector.fromArray(SPECIES, a, aOffset + i);
+            FloatVector y = FloatVector.fromArray(SPECIES, b, bOffset + i).mul(bScale);
+            FloatVector d = x.sub(y);
+            sum = d.fma(d, sum);
+        }
+        float result = sum.reduceLanes(VectorOperators.ADD);
+        for (; i < length; i++) {
+            float d = a[aOffset + i] - b[bOffset + i] * bScale;
+            result += d * d;
+        }
+        return result;
+    }
+
+    /**
+     * The largest q·k for any k inside the box {@code [lower, upper]}, rounded up by a relative margin
+     * so that float rounding in {@link #dot} can never push a key's score above its box's bound: exact
+     * search prunes on this value and must not lose a key to an ulp.
+     */
+    static float boxBound(float[] q, float[] lower, float[] upper, int offset, int length) {
+        int i = 0;
+        FloatVector best = FloatVector.zero(SPECIES);
+        FloatVector magnitude = FloatVector.zero(SPECIES);
+        for (int bound = SPECIES.loopBound(length); i < bound; i += SPECIES.length()) {
+            FloatVector x = FloatVector.fromArray(SPECIES, q, i);
+            FloatVector lo = x.mul(FloatVector.fromArray(SPECIES, lower, offset + i));
+            FloatVector hi = x.mul(FloatVector.fromArray(SPECIES, upper, offset + i));
+            best = best.add(lo.max(hi));
+            magnitude = magnitude.add(lo.abs().max(hi.abs()));
+        }
+        float result = best.reduceLanes(VectorOperators.ADD);
+        float scale = magnitude.reduceLanes(VectorOperators.ADD);
+        for (; i < length; i++) {
+            float lo = q[i] * lower[offset + i];
+            float hi = q[i] * upper[offset + i];
+            result += Math.max(lo, hi);
+            scale += Math.max(Math.abs(lo), Math.abs(hi));
+        }
+        return result + scale * 1e-5f + Float.MIN_NORMAL;
+    }
+}

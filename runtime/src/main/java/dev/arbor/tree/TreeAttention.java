@@ -1,0 +1,164 @@
+package dev.arbor.tree;
+
+import dev.arbor.store.HeadStore;
+import java.util.BitSet;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Softmax attention of one query over what the search retrieved, with the pruned subtrees' mass
+ * kept in (TC-Attention / Tree Cross Attention): every key in a scanned leaf, every sink and window
+ * position, is a fine term {@code exp(s·q·k) v}; every pruned subtree of n keys is one coarse term
+ * {@code n·exp(s·q·mean) · (mean value)}. Sinks and window keys that live inside a pruned subtree
+ * are taken out of its summary, so each key counts once. When nothing is pruned (k ≥ N) the result
+ * is full softmax attention.
+ */
+final class TreeAttention {
+    private final TreeNodes nodes;
+    private final HeadStore store;
+    private final TreeSearcher searcher;
+    private final LeafIndex leafIndex;
+
+    TreeAttention(TreeNodes nodes, HeadStore store, TreeSearcher searcher, LeafIndex leafIndex) {
+        this.nodes = nodes;
+        this.store = store;
+        this.searcher = searcher;
+        this.leafIndex = leafIndex;
+    }
+
+    AttentionResult attend(float[] query, float scale, SearchParams params) {
+        int keyDim = nodes.keyDim;
+        int valueDim = nodes.valueDim;
+        Retrieval retrieval = searcher.retrieve(query, params);
+        SearchResult retrieved = searcher.result(query, retrieval, params);
+        if (retrieved.size() == 0) {
+            return new AttentionResult(new float[valueDim], new long[0], new float[0]);
+        }
+
+        BitSet scanned = new BitSet(nodes.count);
+        for (int i = 0; i < retrieval.scannedLeafCount; i++) {
+            scanned.set(retrieval.scannedLeaves[i]);
+        }
+        BitSet pruned = new BitSet(nodes.count);
+        for (int i = 0; i < retrieval.prunedCount; i++) {
+            pruned.set(retrieval.prunedNodes[i]);
+        }
+
+        // Sinks and window positions outside the scanned leaves: fine terms, removed from their subtree.
+        int[] always = searcher.alwaysAttended(params);
+        int[] extraPositions = new int[always.length];
+        float[] extraScores = new float[always.length];
+        int extraCount = 0;
+        Map<Integer, Removed> removedByNode = new HashMap<>();
+        float[] key = new float[keyDim];
+        float[] value = new float[valueDim];
+        for (int position : always) {
+            int leaf = leafIndex.leafOf(position);
+            if (scanned.get(leaf)) {
+                continue;
+            }
+            store.readKey(position, key, 0);
+            store.readValue(position, value, 0);
+            extraPositions[extraCount] = position;
+            extraScores[extraCount++] = Dot.dot(query, 0, key, 0, keyDim);
+            int node = leaf;
+            while (!pruned.get(node)) {
+                node = nodes.parent[node];
+            }
+            removedByNode.computeIfAbsent(node, n -> new Removed(keyDim, valueDim)).add(key, value);
+        }
+
+        // Coarse terms: one per pruned subtree, on its summary minus the keys attended finely.
+        int prunedCount = retrieval.prunedCount;
+        float[] coarseLogits = new float[prunedCount];
+        int[] coarseCounts = new int[prunedCount];
+        float[] mean = new float[keyDim];
+        double max = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < prunedCount; i++) {
+            int node = retrieval.prunedNodes[i];
+            Removed removed = removedByNode.get(node);
+            int count = nodes.keyCount[node] - (removed == null ? 0 : removed.count);
+            coarseCounts[i] = count;
+            if (count == 0) {
+                continue;
+            }
+            for (int d = 0; d < keyDim; d++) {
+                float sum = nodes.keySum[node * keyDim + d] - (removed == null ? 0 : removed.keySum[d]);
+                mean[d] = sum / count;
+            }
+            coarseLogits[i] = scale * Dot.dot(query, 0, mean, 0, keyDim);
+            max = Math.max(max, coarseLogits[i]);
+        }
+        for (int i = 0; i < retrieval.scannedCount; i++) {
+            max = Math.max(max, scale * retrieval.scannedScores[i]);
+        }
+        for (int i = 0; i < extraCount; i++) {
+            max = Math.max(max, scale * extraScores[i]);
+        }
+
+        double[] output = new double[valueDim];
+        double denominator = 0;
+        for (int i = 0; i < retrieval.scannedCount; i++) {
+            double weight = Math.exp(scale * retrieval.scannedScores[i] - max);
+            store.readValue(retrieval.scannedPositions[i], value, 0);
+            denominator += accumulate(output, weight, value);
+        }
+        for (int i = 0; i < extraCount; i++) {
+            double weight = Math.exp(scale * extraScores[i] - max);
+            store.readValue(extraPositions[i], value, 0);
+            denominator += accumulate(output, weight, value);
+        }
+        for (int i = 0; i < prunedCount; i++) {
+            if (coarseCounts[i] == 0) {
+                continue;
+            }
+            int node = retrieval.prunedNodes[i];
+            Removed removed = removedByNode.get(node);
+            double weight = Math.exp(coarseLogits[i] - max);
+            for (int d = 0; d < valueDim; d++) {
+                float sum = nodes.valueSum[node * valueDim + d] - (removed == null ? 0 : removed.valueSum[d]);
+                output[d] += weight * sum;
+            }
+            denominator += weight * coarseCounts[i];
+        }
+
+        float[] result = new float[valueDim];
+        for (int d = 0; d < valueDim; d++) {
+            result[d] = (float) (output[d] / denominator);
+        }
+        float[] weights = new float[retrieved.size()];
+        for (int i = 0; i < weights.length; i++) {
+            weights[i] = (float) (Math.exp(scale * retrieved.scores()[i] - max) / denominator);
+        }
+        return new AttentionResult(result, retrieved.positions(), weights);
+    }
+
+    private static double accumulate(double[] output, double weight, float[] value) {
+        for (int d = 0; d < output.length; d++) {
+            output[d] += weight * value[d];
+        }
+        return weight;
+    }
+
+    /** Keys and values attended finely although they sit inside a pruned subtree. */
+    private static final class Removed {
+        final float[] keySum;
+        final float[] valueSum;
+        int count;
+
+        Removed(int keyDim, int valueDim) {
+            this.keySum = new float[keyDim];
+            this.valueSum = new float[valueDim];
+        }
+
+        void add(float[] key, float[] value) {
+            count++;
+            for (int d = 0; d < key.length; d++) {
+                keySum[d] += key[d];
+            }
+            for (int d = 0; d < value.length; d++) {
+                valueSum[d] += value[d];
+            }
+        }
+    }
+}

@@ -1,0 +1,126 @@
+package dev.arbor.tree;
+
+import java.util.Arrays;
+
+/**
+ * The nodes of one attention tree in flat arrays indexed by node id. Leaves (level 0) list positions
+ * into the KV store, internal nodes list child ids. Every node summarises its subtree: key count,
+ * key sum (the mean key is sum / count), value sum, and the per-dimension box {@code [lower, upper]}
+ * holding every key, which bounds q·k from above for any query.
+ */
+final class TreeNodes {
+    final int keyDim;
+    final int valueDim;
+    int count;
+    int root = -1;
+    int[] parent = new int[16];
+    int[] level = new int[16];
+    int[] keyCount = new int[16];
+    int[] memberCount = new int[16];
+    int[][] members = new int[16][];
+    float[] keySum;
+    float[] valueSum;
+    float[] lower;
+    float[] upper;
+
+    TreeNodes(int keyDim, int valueDim) {
+        this.keyDim = keyDim;
+        this.valueDim = valueDim;
+        this.keySum = new float[16 * keyDim];
+        this.valueSum = new float[16 * valueDim];
+        this.lower = new float[16 * keyDim];
+        this.upper = new float[16 * keyDim];
+    }
+
+    int newNode(int nodeLevel, int capacity) {
+        if (count == parent.length) {
+            grow();
+        }
+        int node = count++;
+        parent[node] = -1;
+        level[node] = nodeLevel;
+        members[node] = new int[capacity];
+        clearSummary(node);
+        return node;
+    }
+
+    void clearSummary(int node) {
+        keyCount[node] = 0;
+        Arrays.fill(keySum, node * keyDim, (node + 1) * keyDim, 0f);
+        Arrays.fill(valueSum, node * valueDim, (node + 1) * valueDim, 0f);
+        Arrays.fill(lower, node * keyDim, (node + 1) * keyDim, Float.POSITIVE_INFINITY);
+        Arrays.fill(upper, node * keyDim, (node + 1) * keyDim, Float.NEGATIVE_INFINITY);
+    }
+
+    void addKey(int node, float[] key, int keyOffset, float[] value) {
+        keyCount[node]++;
+        int k = node * keyDim;
+        for (int d = 0; d < keyDim; d++) {
+            float x = key[keyOffset + d];
+            keySum[k + d] += x;
+            lower[k + d] = Math.min(lower[k + d], x);
+            upper[k + d] = Math.max(upper[k + d], x);
+        }
+        int v = node * valueDim;
+        for (int d = 0; d < valueDim; d++) {
+            valueSum[v + d] += value[d];
+        }
+    }
+
+    void addSummary(int node, int child) {
+        keyCount[node] += keyCount[child];
+        int k = node * keyDim;
+        int c = child * keyDim;
+        for (int d = 0; d < keyDim; d++) {
+            keySum[k + d] += keySum[c + d];
+            lower[k + d] = Math.min(lower[k + d], lower[c + d]);
+            upper[k + d] = Math.max(upper[k + d], upper[c + d]);
+        }
+        int v = node * valueDim;
+        int cv = child * valueDim;
+        for (int d = 0; d < valueDim; d++) {
+            valueSum[v + d] += valueSum[cv + d];
+        }
+    }
+
+    void addMember(int node, int member) {
+        members[node][memberCount[node]++] = member;
+    }
+
+    boolean isLeaf(int node) {
+        return level[node] == 0;
+    }
+
+    /** q·(mean key): how well the subtree matches on average; ranks nodes in the beam. */
+    float meanScore(float[] query, int node) {
+        return Dot.dot(query, 0, keySum, node * keyDim, keyDim) / keyCount[node];
+    }
+
+    /** An upper bound of q·k over every key in the subtree; prunes nodes in exact search. */
+    float bound(float[] query, int node) {
+        return Dot.boxBound(query, lower, upper, node * keyDim, keyDim);
+    }
+
+    /** Heap and array bytes the nodes take, for the memory-per-key figure. */
+    long bytes() {
+        long bytes = (long) parent.length * 4 * 4 + (long) members.length * 8
+                + (long) (keySum.length + valueSum.length + lower.length + upper.length) * 4;
+        for (int node = 0; node < count; node++) {
+            bytes += 16 + (long) members[node].length * 4;
+        }
+        return bytes;
+    }
+
+    private void grow() {
+        int capacity = parent.length * 2;
+        parent = Arrays.copyOf(parent, capacity);
+        level = Arrays.copyOf(level, capacity);
+        keyCount = Arrays.copyOf(keyCount, capacity);
+        memberCount = Arrays.copyOf(memberCount, capacity);
+        members = Arrays.copyOf(members, capacity);
+        keySum = Arrays.copyOf(keySum, capacity * keyDim);
+        valueSum = Arrays.copyOf(valueSum, capacity * valueDim);
+        lower = Arrays.copyOf(lower, capacity * keyDim);
+        upper = Arrays.copyOf(upper, capacity * keyDim);
+    }
+}

@@ -1,0 +1,204 @@
+package dev.arbor.tree;
+
+import dev.arbor.store.HeadStore;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Set;
+
+/**
+ * Maximum inner product search over an attention tree.
+ *
+ * <p>Exact mode is best-first branch and bound on the nodes' box bounds: it expands the node with
+ * the highest bound until the k-th best score found beats every bound left (strictly, so that a key
+ * tying the k-th score at a lower position is still found). Approximate mode keeps the {@code beam}
+ * nodes with the highest q·(mean key) per level and scans the leaves the beam reaches; it never
+ * touches more than {@code beam × fanout} nodes per level.
+ *
+ * <p>Both modes then merge in the sinks and the local window, scored exactly.
+ */
+final class TreeSearcher {
+    private final TreeNodes nodes;
+    private final HeadStore store;
+    private final int leafCapacity;
+
+    TreeSearcher(TreeNodes nodes, HeadStore store, int leafCapacity) {
+        this.nodes = nodes;
+        this.store = store;
+        this.leafCapacity = leafCapacity;
+    }
+
+    Retrieval retrieve(float[] query, SearchParams params) {
+        Retrieval retrieval = new Retrieval(params.k());
+        if (nodes.root < 0) {
+            return retrieval;
+        }
+        float[] rows = new float[leafCapacity * nodes.keyDim];
+        if (params.mode() == SearchMode.EXACT) {
+            branchAndBound(query, retrieval, rows);
+        } else {
+            beam(query, params, retrieval, rows);
+        }
+        return retrieval;
+    }
+
+    SearchResult result(float[] query, Retrieval retrieval, SearchParams params) {
+        float[] topScores = new float[retrieval.topK.size()];
+        int[] top = retrieval.topK.drainPositions(topScores);
+        Set<Integer> taken = new HashSet<>();
+        for (int position : top) {
+            taken.add(position);
+        }
+        int[] always = alwaysAttended(params);
+        int[] positions = Arrays.copyOf(top, top.length + always.length);
+        float[] scores = Arrays.copyOf(topScores, top.length + always.length);
+        int count = top.length;
+        float[] key = new float[nodes.keyDim];
+        for (int position : always) {
+            if (taken.add(position)) {
+                store.readKey(position, key, 0);
+                positions[count] = position;
+                scores[count++] = Dot.dot(query, 0, key, 0, nodes.keyDim);
+            }
+        }
+        return sorted(positions, scores, count);
+    }
+
+    /** The sink positions and the window positions, without duplicates, ascending. */
+    int[] alwaysAttended(SearchParams params) {
+        int size = (int) store.size();
+        int sinkEnd = Math.min(params.sinks(), size);
+        int windowStart = Math.max(sinkEnd, size - params.window());
+        int[] positions = new int[sinkEnd + size - windowStart];
+        int i = 0;
+        for (int p = 0; p < sinkEnd; p++) {
+            positions[i++] = p;
+        }
+        for (int p = windowStart; p < size; p++) {
+            positions[i++] = p;
+        }
+        return positions;
+    }
+
+    private void branchAndBound(float[] query, Retrieval retrieval, float[] rows) {
+        NodeQueue frontier = new NodeQueue();
+        frontier.push(nodes.root, nodes.bound(query, nodes.root));
+        while (!frontier.isEmpty()) {
+            if (frontier.topBound() < retrieval.topK.threshold()) {
+                for (int node : frontier.drain()) {
+                    retrieval.addPruned(node);
+                }
+                return;
+            }
+            int node = frontier.pop();
+            if (nodes.isLeaf(node)) {
+                scan(query, node, retrieval, rows);
+                continue;
+            }
+            int[] children = nodes.members[node];
+            for (int i = 0; i < nodes.memberCount[node]; i++) {
+                int child = children[i];
+                float bound = nodes.bound(query, child);
+                if (bound < retrieval.topK.threshold()) {
+                    retrieval.addPruned(child);
+                } else {
+                    frontier.push(child, bound);
+                }
+            }
+        }
+    }
+
+    private void beam(float[] query, SearchParams params, Retrieval retrieval, float[] rows) {
+        int[] frontier = {nodes.root};
+        boolean scanAll = store.size() <= params.k();
+        while (!nodes.isLeaf(frontier[0])) {
+            int candidates = 0;
+            for (int node : frontier) {
+                candidates += nodes.memberCount[node];
+            }
+            int[] children = new int[candidates];
+            float[] scores = new float[candidates];
+            int c = 0;
+            for (int node : frontier) {
+                for (int i = 0; i < nodes.memberCount[node]; i++) {
+                    int child = nodes.members[node][i];
+                    children[c] = child;
+                    scores[c++] = nodes.meanScore(query, child);
+                }
+            }
+            int[] order = byScoreDescending(scores, candidates);
+            int keep = scanAll ? candidates : Math.min(params.beam(), candidates);
+            if (nodes.isLeaf(children[0])) {
+                keep = leavesCovering(children, order, keep, params.k());
+            }
+            frontier = new int[keep];
+            for (int rank = 0; rank < candidates; rank++) {
+                int child = children[order[rank]];
+                if (rank < keep) {
+                    frontier[rank] = child;
+                } else {
+                    retrieval.addPruned(child);
+                }
+            }
+        }
+        for (int leaf : frontier) {
+            scan(query, leaf, retrieval, rows);
+        }
+    }
+
+    /** Widens the leaf beam, if needed, until the scanned leaves hold at least k keys. */
+    private int leavesCovering(int[] leaves, int[] order, int keep, int k) {
+        long keys = 0;
+        for (int rank = 0; rank < keep; rank++) {
+            keys += nodes.keyCount[leaves[order[rank]]];
+        }
+        while (keys < k && keep < leaves.length) {
+            keys += nodes.keyCount[leaves[order[keep++]]];
+        }
+        return keep;
+    }
+
+    private void scan(float[] query, int leaf, Retrieval retrieval, float[] rows) {
+        int dim = nodes.keyDim;
+        int count = nodes.memberCount[leaf];
+        int[] positions = nodes.members[leaf];
+        for (int i = 0; i < count; i++) {
+            store.readKey(positions[i], rows, i * dim);
+        }
+        for (int i = 0; i < count; i++) {
+            retrieval.addScanned(positions[i], Dot.dot(query, 0, rows, i * dim, dim));
+        }
+        retrieval.addScannedLeaf(leaf);
+    }
+
+    private static int[] byScoreDescending(float[] scores, int count) {
+        long[] keyed = new long[count];
+        for (int i = 0; i < count; i++) {
+            // Sortable bits of -score in the high word, the index in the low word: one primitive sort.
+            int bits = Float.floatToIntBits(-scores[i]);
+            bits ^= (bits >> 31) & 0x7fffffff;
+            keyed[i] = ((long) bits << 32) | i;
+        }
+        Arrays.sort(keyed);
+        int[] order = new int[count];
+        for (int i = 0; i < count; i++) {
+            order[i] = (int) keyed[i];
+        }
+        return order;
+    }
+
+    private static SearchResult sorted(int[] positions, float[] scores, int count) {
+        Integer[] order = new Integer[count];
+        for (int i = 0; i < count; i++) {
+            order[i] = i;
+        }
+        Arrays.sort(order, (a, b) -> TopK.better(scores[a], positions[a], scores[b], positions[b]) ? -1
+                : TopK.better(scores[b], positions[b], scores[a], positions[a]) ? 1 : 0);
+        long[] sortedPositions = new long[count];
+        float[] sortedScores = new float[count];
+        for (int i = 0; i < count; i++) {
+            sortedPositions[i] = positions[order[i]];
+            sortedScores[i] = scores[order[i]];
+        }
+        return new SearchResult(sortedPositions, sortedScores);
+    }
+}

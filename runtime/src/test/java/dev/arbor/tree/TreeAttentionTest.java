@@ -1,0 +1,78 @@
+package dev.arbor.tree;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class TreeAttentionTest {
+    private static final TreeSettings SMALL = TreeSettings.builder().leafCapacity(8).fanout(4).build();
+
+    @Test
+    void withKAtLeastNTreeAttentionIsFullSoftmaxAttention() {
+        List<float[]> keys = TestVectors.clustered(2000, 32, 10, 21);
+        List<float[]> values = TestVectors.gaussian(2000, 24, 22);
+        AttentionTree tree = TestVectors.treeOf(keys, values, SMALL);
+        float scale = (float) (1 / Math.sqrt(32));
+        for (SearchMode mode : SearchMode.values()) {
+            SearchParams params = SearchParams.builder().mode(mode).k(2000).beam(1).build();
+            for (float[] query : TestVectors.clustered(10, 32, 10, 23)) {
+                float[] expected = BruteForce.attention(keys, values, query, scale);
+                float[] actual = tree.attend(query, scale, params).output();
+                assertTrue(BruteForce.maxAbsDiff(expected, actual) <= 1e-5,
+                        mode + ": max abs diff " + BruteForce.maxAbsDiff(expected, actual));
+            }
+        }
+    }
+
+    @Test
+    void exactModeAttentionIsCloseToFullAttentionWhenScoresArePeaked() {
+        List<float[]> keys = TestVectors.clustered(3000, 32, 10, 24);
+        List<float[]> values = TestVectors.gaussian(3000, 16, 25);
+        AttentionTree tree = TestVectors.treeOf(keys, values, TreeSettings.defaults());
+        SearchParams params = SearchParams.builder().mode(SearchMode.EXACT).k(64).build();
+        for (float[] query : TestVectors.clustered(10, 32, 10, 26)) {
+            float[] expected = BruteForce.attention(keys, values, query, 1f);
+            float[] actual = tree.attend(query, 1f, params).output();
+            double error = BruteForce.relativeError(actual, expected);
+            assertTrue(error < 0.05, "relative error " + error);
+        }
+    }
+
+    @Test
+    void everyKeyCountsOnceEvenWhenSinksAndWindowLieInPrunedSubtrees() {
+        // A vanishing scale makes attention uniform, so the output must be the plain mean of all values,
+        // whatever was pruned: a sink or window key counted twice (finely and in a summary) would show.
+        List<float[]> keys = TestVectors.clustered(3000, 16, 10, 27);
+        List<float[]> values = TestVectors.gaussian(3000, 8, 28);
+        AttentionTree tree = TestVectors.treeOf(keys, values, SMALL);
+        float[] mean = new float[8];
+        for (float[] value : values) {
+            for (int d = 0; d < 8; d++) {
+                mean[d] += value[d] / values.size();
+            }
+        }
+        SearchParams params = SearchParams.builder().k(4).beam(2).sinks(16).window(100).build();
+        AttentionResult result = tree.attend(TestVectors.gaussian(1, 16, 29).get(0), 1e-9f, params);
+        assertTrue(BruteForce.maxAbsDiff(mean, result.output()) <= 1e-5,
+                "max abs diff " + BruteForce.maxAbsDiff(mean, result.output()));
+        assertEquals(1.0 / 3000, result.weights()[0], 1e-9);
+    }
+
+    @Test
+    void weightsOfRetrievedPositionsMatchFullAttentionWhenNothingIsPruned() {
+        List<float[]> keys = TestVectors.gaussian(300, 8, 30);
+        AttentionTree tree = TestVectors.treeOf(keys, keys, SMALL);
+        float[] query = TestVectors.gaussian(1, 8, 31).get(0);
+        AttentionResult result = tree.attend(query, 0.5f, SearchParams.builder().k(300).build());
+        double denominator = 0;
+        for (float[] key : keys) {
+            denominator += Math.exp(0.5 * BruteForce.dot(key, query));
+        }
+        for (int i = 0; i < 5; i++) {
+            double expected = Math.exp(0.5 * BruteForce.dot(keys.get((int) result.positions()[i]), query)) / denominator;
+            assertEquals(expected, result.weights()[i], 1e-6);
+        }
+    }
+}

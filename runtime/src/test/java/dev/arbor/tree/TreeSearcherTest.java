@@ -1,0 +1,206 @@
+package dev.arbor.tree;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+class TreeSearcherTest {
+    private static final TreeSettings SMALL = TreeSettings.builder().leafCapacity(8).fanout(4).build();
+    private static final SearchParams EXACT = SearchParams.builder()
+            .mode(SearchMode.EXACT)
+            .sinks(0)
+            .window(0)
+            .build();
+
+    @Test
+    void exactSearchEqualsBruteForceOnRandomKeys() {
+        List<float[]> keys = TestVectors.gaussian(3000, 16, 1);
+        AttentionTree tree = TestVectors.treeOf(keys, keys, TreeSettings.defaults());
+        assertExactEqualsBruteForce(tree, keys, TestVectors.gaussian(20, 16, 2), new int[] {1, 10, 64});
+    }
+
+    @Test
+    void exactSearchEqualsBruteForceOnClusteredKeys() {
+        List<float[]> keys = TestVectors.clustered(4000, 32, 12, 3);
+        AttentionTree tree = TestVectors.treeOf(keys, keys, SMALL);
+        List<float[]> queries = new ArrayList<>(TestVectors.clustered(10, 32, 12, 4));
+        queries.addAll(TestVectors.gaussian(10, 32, 5));
+        assertExactEqualsBruteForce(tree, keys, queries, new int[] {1, 7, 64, 500});
+    }
+
+    @Test
+    void exactSearchBreaksTiesByLowerPositionLikeBruteForce() {
+        // Small integer coordinates make many scores exactly equal; repeated keys add exact duplicates.
+        List<float[]> keys = new ArrayList<>(TestVectors.smallIntegers(1500, 8, 2, 6));
+        float[] duplicate = keys.get(17);
+        SplittableRandom random = new SplittableRandom(7);
+        for (int i = 0; i < 300; i++) {
+            keys.add(random.nextInt(keys.size()), duplicate.clone());
+        }
+        AttentionTree tree = TestVectors.treeOf(keys, keys, SMALL);
+        List<float[]> queries = new ArrayList<>(TestVectors.smallIntegers(15, 8, 3, 8));
+        queries.add(duplicate.clone());
+        for (int k : new int[] {1, 5, 64, 301}) {
+            for (float[] query : queries) {
+                assertArrayEquals(BruteForce.topK(keys, query, k),
+                        tree.search(query, EXACT.toBuilder().k(k).build()).positions(), "k=" + k);
+            }
+        }
+    }
+
+    @Test
+    void exactSearchOnAllIdenticalKeysReturnsTheFirstPositions() {
+        List<float[]> keys = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            keys.add(new float[] {1, 2, 3, 4});
+        }
+        AttentionTree tree = TestVectors.treeOf(keys, keys, SMALL);
+        SearchResult result = tree.search(new float[] {1, 0, 0, 1}, EXACT.toBuilder().k(10).build());
+        assertArrayEquals(new long[] {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, result.positions());
+    }
+
+    @Test
+    void approximateSearchFindsMostOfTheTopKOnClusteredKeys() {
+        List<float[]> keys = TestVectors.clustered(20000, 32, 40, 9);
+        AttentionTree tree = TestVectors.treeOf(keys, keys, TreeSettings.defaults());
+        SearchParams params = SearchParams.builder().k(32).sinks(0).window(0).build();
+        double recall = 0;
+        List<float[]> queries = TestVectors.clustered(20, 32, 40, 10);
+        for (float[] query : queries) {
+            long[] expected = BruteForce.topK(keys, query, 32);
+            long[] found = tree.search(query, params).positions();
+            recall += overlap(expected, found) / 32.0;
+        }
+        recall /= queries.size();
+        assertTrue(recall >= 0.9, "approximate recall@32 was " + recall);
+    }
+
+    @Test
+    void sinksAndWindowAreAlwaysRetrieved() {
+        List<float[]> keys = TestVectors.clustered(2000, 16, 8, 11);
+        AttentionTree tree = TestVectors.treeOf(keys, keys, SMALL);
+        SearchParams params = SearchParams.builder().k(5).beam(2).sinks(3).window(10).build();
+        SearchResult result = tree.search(TestVectors.gaussian(1, 16, 12).get(0), params);
+        long[] positions = result.positions();
+        for (long p : new long[] {0, 1, 2, 1990, 1995, 1999}) {
+            assertTrue(Arrays.stream(positions).anyMatch(x -> x == p), "position " + p + " missing");
+        }
+        for (int i = 1; i < result.size(); i++) {
+            assertTrue(result.scores()[i - 1] >= result.scores()[i], "results must be sorted best first");
+        }
+        assertTrue(result.size() >= 5 + 3 + 10 - 5 && result.size() <= 5 + 3 + 10);
+    }
+
+    @Test
+    void insertsInterleavedWithQueriesGiveTheSameAnswersAsATreeBuiltInOneGo() {
+        List<float[]> keys = TestVectors.clustered(3000, 16, 10, 13);
+        List<float[]> queries = TestVectors.clustered(8, 16, 10, 14);
+        SearchParams approximate = SearchParams.builder().k(20).beam(4).build();
+        AttentionTree interleaved = AttentionTree.builder().keyDim(16).valueDim(16).settings(SMALL).build();
+        for (int i = 0; i < keys.size(); i++) {
+            interleaved.append(keys.get(i), keys.get(i));
+            if (i % 250 == 249) {
+                List<float[]> prefix = keys.subList(0, i + 1);
+                for (float[] query : queries) {
+                    assertArrayEquals(BruteForce.topK(prefix, query, 20),
+                            interleaved.search(query, EXACT.toBuilder().k(20).build()).positions());
+                    interleaved.search(query, approximate);
+                    interleaved.attend(query, 0.25f, approximate);
+                }
+            }
+        }
+        AttentionTree oneGo = TestVectors.treeOf(keys, keys, SMALL);
+        for (float[] query : queries) {
+            assertArrayEquals(oneGo.search(query, EXACT).positions(), interleaved.search(query, EXACT).positions());
+            assertArrayEquals(oneGo.search(query, approximate).positions(),
+                    interleaved.search(query, approximate).positions());
+            assertArrayEquals(oneGo.attend(query, 0.25f, approximate).output(),
+                    interleaved.attend(query, 0.25f, approximate).output());
+        }
+    }
+
+    @Test
+    void treeOverAFilledStoreEqualsTreeBuiltByAppending() {
+        List<float[]> keys = TestVectors.gaussian(700, 8, 15);
+        AttentionTree appended = TestVectors.treeOf(keys, keys, SMALL);
+        AttentionTree rebuilt = AttentionTree.builder().store(appended.store()).settings(SMALL).build();
+        assertEquals(appended.nodeCount(), rebuilt.nodeCount());
+        float[] query = TestVectors.gaussian(1, 8, 16).get(0);
+        assertArrayEquals(appended.search(query, EXACT).positions(), rebuilt.search(query, EXACT).positions());
+    }
+
+    @Test
+    void nodeAccessorsDescribeAConsistentTree() {
+        List<float[]> keys = TestVectors.clustered(1000, 8, 5, 17);
+        AttentionTree tree = TestVectors.treeOf(keys, keys, SMALL);
+        long[] seen = new long[keys.size()];
+        assertEquals(keys.size(), countLeaves(tree, tree.root(), seen));
+        assertTrue(Arrays.stream(seen).allMatch(c -> c == 1), "every position must be in exactly one leaf");
+        assertEquals(tree.nodeCount() * 8, tree.meanKeys().remaining());
+        assertTrue(tree.meanKeys().isDirect());
+    }
+
+    private static long countLeaves(AttentionTree tree, int node, long[] seen) {
+        if (tree.level(node) == 0) {
+            long[] positions = tree.leafPositions(node);
+            for (long p : positions) {
+                seen[(int) p]++;
+            }
+            assertEquals(positions.length, tree.keyCount(node));
+            return positions.length;
+        }
+        long total = 0;
+        for (int child : tree.children(node)) {
+            assertEquals(tree.level(node) - 1, tree.level(child), "all leaves must sit at the same depth");
+            total += countLeaves(tree, child, seen);
+        }
+        assertEquals(total, tree.keyCount(node));
+        return total;
+    }
+
+    /**
+     * Integer-valued keys give exact scores, so positions must match the reference one for one. On
+     * real-valued keys the tree's SIMD dot products round differently from the reference's sequential
+     * sum, so two keys whose scores differ by an ulp may swap: there every rank must hold a key whose
+     * true score equals the reference's score at that rank (up to rounding).
+     */
+    private static void assertExactEqualsBruteForce(
+            AttentionTree tree, List<float[]> keys, List<float[]> queries, int[] ks) {
+        for (int k : ks) {
+            SearchParams params = EXACT.toBuilder().k(k).build();
+            for (float[] query : queries) {
+                long[] expected = BruteForce.topK(keys, query, k);
+                SearchResult result = tree.search(query, params);
+                assertEquals(k, result.size());
+                assertEquals(k, Arrays.stream(result.positions()).distinct().count(), "positions must be distinct");
+                for (int i = 0; i < k; i++) {
+                    float expectedScore = BruteForce.dot(keys.get((int) expected[i]), query);
+                    float trueScore = BruteForce.dot(keys.get((int) result.positions()[i]), query);
+                    double tolerance = 1e-5 * (1 + Math.abs(expectedScore));
+                    assertEquals(expectedScore, trueScore, tolerance, "k=" + k + " rank " + i + ": expected "
+                            + BruteForce.describe(expected) + " got " + BruteForce.describe(result.positions()));
+                    assertEquals(trueScore, result.scores()[i], tolerance);
+                }
+            }
+        }
+    }
+
+    static int overlap(long[] expected, long[] found) {
+        int hits = 0;
+        for (long e : expected) {
+            for (long f : found) {
+                if (e == f) {
+                    hits++;
+                    break;
+                }
+            }
+        }
+        return hits;
+    }
+}
