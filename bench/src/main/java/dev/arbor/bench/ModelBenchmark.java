@@ -7,9 +7,9 @@ import dev.arbor.decoder.Checkpoint;
 import dev.arbor.decoder.DecoderContext;
 import dev.arbor.decoder.LlamaModel;
 import dev.arbor.decoder.Sampler;
-import dev.arbor.decoder.TreeAttentionSettings;
 import dev.arbor.ort.SessionFactory;
 import dev.arbor.ort.SessionSettings;
+import dev.arbor.tree.SearchParams;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -67,11 +67,11 @@ public final class ModelBenchmark implements Callable<Integer> {
         try (LlamaModel decoder = LlamaModel.open(Checkpoint.load(Path.of(model)), sessions)) {
             int textLength = Arrays.stream(pplContexts).max().orElse(512);
             int[] text = storiesWrittenByTheModel(decoder, textLength);
-            TreeAttentionSettings tree = TreeAttentionSettings.defaults();
+            SearchParams tree = SearchParams.defaults();
             result.put("model", model);
             result.put("intra_op_threads", threads);
-            result.put("tree_settings", Map.of("sinks", tree.sinks(), "window", tree.window(), "top_k", tree.topK(),
-                    "max_leaves", tree.maxLeaves()));
+            result.put("tree_search", Map.of("sinks", tree.sinks(), "window", tree.window(), "top_k", tree.k(),
+                    "mode", tree.mode().toString(), "beam", tree.beam()));
             result.put("prefill_tokens_per_s", prefillTokensPerSecond(decoder, Arrays.copyOf(text, 512)));
             Map<String, Double> pplExact = new LinkedHashMap<>();
             Map<String, Double> pplTree = new LinkedHashMap<>();

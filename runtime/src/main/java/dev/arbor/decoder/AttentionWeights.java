@@ -11,8 +11,9 @@ final class AttentionWeights {
         byPosition.merge(position, weight, Double::sum);
     }
 
-    /** Adds only the {@code keep} largest of {@code count} weights: the rest could not make the report. */
-    void addStrongest(int[] positions, float[] weights, int count, int keep) {
+    /** Adds only the {@code keep} largest weights: the rest could not make the report. */
+    void addStrongest(long[] positions, float[] weights, int keep) {
+        int count = Math.min(positions.length, weights.length);
         int[] chosen = new int[Math.min(keep, count)]; // indices into weights, strongest first
         if (chosen.length == 0) {
             return;
@@ -33,7 +34,7 @@ final class AttentionWeights {
             chosen[slot] = j;
         }
         for (int i = 0; i < kept; i++) {
-            add(positions[chosen[i]], weights[chosen[i]]);
+            add((int) positions[chosen[i]], weights[chosen[i]]);
         }
     }
 

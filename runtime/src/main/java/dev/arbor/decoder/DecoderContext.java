@@ -1,5 +1,6 @@
 package dev.arbor.decoder;
 
+import dev.arbor.tree.SearchParams;
 import dev.arbor.weights.LlamaConfig;
 import java.util.ArrayList;
 import java.util.List;
@@ -10,20 +11,20 @@ import java.util.List;
  */
 public final class DecoderContext {
     private final List<KvCache> layers = new ArrayList<>();
-    private final TreeAttentionSettings treeSettings;
+    private final SearchParams treeParams;
     private int length;
     private int[] lastAttended = new int[0];
 
-    DecoderContext(LlamaConfig config, TreeAttentionSettings treeSettings, int initialCapacity) {
-        this.treeSettings = treeSettings;
+    DecoderContext(LlamaConfig config, SearchParams treeParams, int initialCapacity) {
+        this.treeParams = treeParams;
         for (int l = 0; l < config.layers(); l++) {
             layers.add(new KvCache(config.kvHeads(), config.headSize(), initialCapacity));
         }
     }
 
     /** How {@link AttentionMode#TREE} retrieves in this context. */
-    public TreeAttentionSettings treeSettings() {
-        return treeSettings;
+    public SearchParams treeParams() {
+        return treeParams;
     }
 
     /** Positions the last forwarded token attended to most, strongest first. */

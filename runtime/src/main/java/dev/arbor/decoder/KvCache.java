@@ -2,6 +2,9 @@ package dev.arbor.decoder;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import dev.arbor.store.HeadStore;
+import dev.arbor.tree.AttentionTree;
+import dev.arbor.tree.TreeSettings;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -9,20 +12,26 @@ import java.util.List;
 /**
  * One layer's keys and values, off-heap and position-major ({@code [position][kvHead][headSize]}), so the
  * first {@code n} positions are one contiguous slice ONNX Runtime reads without a copy. Each kv head's
- * keys are also indexed by a {@link KeyTree}, kept current on every append so any request may use tree
- * attention.
+ * keys and values also go into its {@link AttentionTree} (over its own {@link HeadStore}), kept current
+ * on every append so any request may use tree attention.
  */
 final class KvCache {
+    /** Small segments: a context allocates one per head up front, and a decoder has layers × kv heads. */
+    private static final int SEGMENT_ROWS = 4096;
+
     private final int kvDim;
-    private final List<KeyTree> trees = new ArrayList<>();
+    private final int headSize;
+    private final List<AttentionTree> trees = new ArrayList<>();
     private FloatBuffer keys;
     private FloatBuffer values;
     private int size;
 
     KvCache(int kvHeads, int headSize, int initialCapacity) {
         this.kvDim = kvHeads * headSize;
+        this.headSize = headSize;
         for (int h = 0; h < kvHeads; h++) {
-            trees.add(new KeyTree(headSize, kvHeads, h));
+            HeadStore store = HeadStore.builder().keyDim(headSize).valueDim(headSize).segmentRows(SEGMENT_ROWS).build();
+            trees.add(AttentionTree.builder().store(store).settings(TreeSettings.defaults()).build());
         }
         this.keys = allocate((long) kvDim * initialCapacity);
         this.values = allocate((long) kvDim * initialCapacity);
@@ -34,24 +43,21 @@ final class KvCache {
         ensureCapacity(size + count);
         keys.put(size * kvDim, newKeys, newKeys.position(), newKeys.remaining());
         values.put(size * kvDim, newValues, newValues.position(), newValues.remaining());
-        size += count;
-        for (KeyTree tree : trees) {
-            tree.grow(size, keys, values);
+        float[] key = new float[headSize];
+        float[] value = new float[headSize];
+        for (int p = size; p < size + count; p++) {
+            for (int h = 0; h < trees.size(); h++) {
+                keys.get(p * kvDim + h * headSize, key);
+                values.get(p * kvDim + h * headSize, value);
+                trees.get(h).append(key, value);
+            }
         }
+        size += count;
     }
 
     /** The attention tree over one kv head's keys. */
-    KeyTree tree(int kvHead) {
+    AttentionTree tree(int kvHead) {
         return trees.get(kvHead);
-    }
-
-    /** The whole store, for reads by absolute position. */
-    FloatBuffer allKeys() {
-        return keys;
-    }
-
-    FloatBuffer allValues() {
-        return values;
     }
 
     int size() {

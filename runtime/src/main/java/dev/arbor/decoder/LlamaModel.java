@@ -6,6 +6,7 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.arbor.ort.SessionFactory;
 import dev.arbor.tokenizer.Tokenizer;
+import dev.arbor.tree.SearchParams;
 import dev.arbor.weights.LlamaConfig;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
@@ -60,13 +61,14 @@ public final class LlamaModel implements AutoCloseable {
         return tokenizer;
     }
 
-    /** A fresh context with the default tree-attention settings. */
+    /** A fresh context; tree attention in it uses the tree's default search (top-64, 4 sinks, window 64). */
     public DecoderContext newContext() {
-        return newContext(TreeAttentionSettings.defaults());
+        return newContext(SearchParams.defaults());
     }
 
-    public DecoderContext newContext(TreeAttentionSettings treeSettings) {
-        return new DecoderContext(config, treeSettings, 1024);
+    /** A fresh context whose tree attention searches with {@code treeParams}. */
+    public DecoderContext newContext(SearchParams treeParams) {
+        return new DecoderContext(config, treeParams, 1024);
     }
 
     /**
@@ -134,7 +136,7 @@ public final class LlamaModel implements AutoCloseable {
             if (mode == AttentionMode.TREE) {
                 float[] q = new float[config.dim()];
                 query.getFloatBuffer().get(q);
-                float[] attended = treeAttention.attend(cache, q, context.treeSettings(), weights);
+                float[] attended = treeAttention.attend(cache, q, context.treeParams(), weights);
                 try (OnnxTensor attendedTensor = OnnxTensor.createTensor(env, FloatBuffer.wrap(attended),
                         new long[] {1, config.dim()})) {
                     return attentionOutputs.get(l).run(

@@ -5,10 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.arbor.testing.SharedData;
+import dev.arbor.tree.SearchMode;
+import dev.arbor.tree.SearchParams;
 import org.junit.jupiter.api.Test;
 
 /** Tree attention against exact attention in the same process. */
 class TreeAttentionTest {
+    /** k beyond every context these tests build, searched exactly: nothing is pruned. */
+    static final SearchParams EVERYTHING = SearchParams.builder().k(1024).mode(SearchMode.EXACT).build();
 
     @Test
     void retrievingEveryKeyGivesTheSameGreedyTokensAsExactAttention() {
@@ -16,7 +20,7 @@ class TreeAttentionTest {
         try (LlamaModel model = LlamaModel.open(checkpoint, StoriesGoldenTest.SESSIONS)) {
             // 200 tokens: past several sealed blocks and beyond the window, so the tree really is searched.
             int[] exact = greedy(model, model.newContext(), AttentionMode.EXACT, 200);
-            int[] tree = greedy(model, model.newContext(TreeAttentionSettings.everything()), AttentionMode.TREE, 200);
+            int[] tree = greedy(model, model.newContext(EVERYTHING), AttentionMode.TREE, 200);
             assertArrayEquals(exact, tree);
         }
     }
@@ -27,7 +31,7 @@ class TreeAttentionTest {
         try (LlamaModel model = LlamaModel.open(checkpoint, StoriesGoldenTest.SESSIONS)) {
             int[] tokens = greedy(model, model.newContext(), AttentionMode.EXACT, 150);
             float[][] exact = model.forward(model.newContext(), tokens, AttentionMode.EXACT);
-            float[][] tree = model.forward(model.newContext(TreeAttentionSettings.everything()), tokens, AttentionMode.TREE);
+            float[][] tree = model.forward(model.newContext(EVERYTHING), tokens, AttentionMode.TREE);
             double worst = 0;
             for (int t = 0; t < tokens.length; t++) {
                 for (int i = 0; i < exact[t].length; i++) {
@@ -44,7 +48,7 @@ class TreeAttentionTest {
         try (LlamaModel model = LlamaModel.open(checkpoint, StoriesGoldenTest.SESSIONS)) {
             int[] tokens = greedy(model, model.newContext(), AttentionMode.EXACT, 300);
             float[][] exact = model.forward(model.newContext(), tokens, AttentionMode.EXACT);
-            TreeAttentionSettings narrow = new TreeAttentionSettings(4, 32, 32, 8);
+            SearchParams narrow = SearchParams.builder().sinks(4).window(32).k(32).beam(8).build();
             float[][] tree = model.forward(model.newContext(narrow), tokens, AttentionMode.TREE);
             int agree = 0;
             for (int t = 0; t < tokens.length; t++) {
