@@ -144,6 +144,19 @@ class TreeSearcherTest {
         assertTrue(Arrays.stream(seen).allMatch(c -> c == 1), "every position must be in exactly one leaf");
         assertEquals(tree.nodeCount() * 8, tree.meanKeys().remaining());
         assertTrue(tree.meanKeys().isDirect());
+        float[] query = TestVectors.gaussian(1, 8, 18).get(0);
+        double queryNorm = Math.sqrt(BruteForce.dot(query, query));
+        int leaf = tree.root();
+        while (tree.level(leaf) > 0) {
+            leaf = tree.children(leaf)[0];
+        }
+        float[] mean = new float[8];
+        tree.meanKeys().get(leaf * 8, mean);
+        float bound = (float) (BruteForce.dot(query, mean) + queryNorm * tree.radii().get(leaf));
+        for (long position : tree.leafPositions(leaf)) {
+            assertTrue(BruteForce.dot(keys.get((int) position), query) <= bound + 1e-4,
+                    "mean + |q| radius must bound every key of the leaf");
+        }
     }
 
     private static long countLeaves(AttentionTree tree, int node, long[] seen) {
