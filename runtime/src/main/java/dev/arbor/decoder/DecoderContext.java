@@ -11,7 +11,7 @@ import java.util.List;
  */
 public final class DecoderContext {
     private final List<KvCache> layers = new ArrayList<>();
-    private final SearchParams treeParams;
+    private SearchParams treeParams;
     private int length;
     private int[] lastAttended = new int[0];
 
@@ -25,6 +25,14 @@ public final class DecoderContext {
     /** How {@link AttentionMode#TREE} retrieves in this context. */
     public SearchParams treeParams() {
         return treeParams;
+    }
+
+    /** Changes how tree attention retrieves from now on, e.g. per request; the cached keys stay. */
+    public void treeParams(SearchParams params) {
+        if (params == null) {
+            throw new IllegalArgumentException("tree search parameters must be set");
+        }
+        this.treeParams = params;
     }
 
     /** Positions the last forwarded token attended to most, strongest first. */

@@ -1,11 +1,13 @@
 package dev.arbor.decoder;
 
+import dev.arbor.tree.SearchParams;
 import java.util.List;
 
 /**
  * How one request generates: attention mode, length, sampling and stop strings.
  *
  * @param mode exact or tree attention for this request
+ * @param treeParams how tree attention searches (top-k, beam, sinks, window) for this request
  * @param maxTokens most tokens to generate
  * @param temperature 0 for greedy decoding
  * @param topP nucleus size when sampling
@@ -13,11 +15,11 @@ import java.util.List;
  * @param stopStrings generation stops once the text ends with any of these (the stop string is kept)
  */
 public record GenerationSettings(
-        AttentionMode mode, int maxTokens, float temperature, float topP, long seed, List<String> stopStrings) {
+        AttentionMode mode, SearchParams treeParams, int maxTokens, float temperature, float topP, long seed, List<String> stopStrings) {
 
     public GenerationSettings {
-        if (mode == null) {
-            throw new IllegalArgumentException("attention mode must be set");
+        if (mode == null || treeParams == null) {
+            throw new IllegalArgumentException("attention mode and tree search parameters must be set");
         }
         if (maxTokens <= 0) {
             throw new IllegalArgumentException("max tokens must be positive, got " + maxTokens);
@@ -31,6 +33,7 @@ public record GenerationSettings(
 
     public static final class Builder {
         private AttentionMode mode = AttentionMode.EXACT;
+        private SearchParams treeParams = SearchParams.defaults();
         private int maxTokens = 256;
         private float temperature = 0;
         private float topP = 1;
@@ -41,6 +44,11 @@ public record GenerationSettings(
 
         public Builder mode(AttentionMode mode) {
             this.mode = mode;
+            return this;
+        }
+
+        public Builder treeParams(SearchParams treeParams) {
+            this.treeParams = treeParams;
             return this;
         }
 
@@ -70,7 +78,7 @@ public record GenerationSettings(
         }
 
         public GenerationSettings build() {
-            return new GenerationSettings(mode, maxTokens, temperature, topP, seed, stopStrings);
+            return new GenerationSettings(mode, treeParams, maxTokens, temperature, topP, seed, stopStrings);
         }
     }
 }

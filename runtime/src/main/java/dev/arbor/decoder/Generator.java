@@ -33,6 +33,7 @@ public final class Generator {
         }
         Tokenizer tokenizer = model.tokenizer();
         Sampler sampler = new Sampler(settings.temperature(), settings.topP(), settings.seed());
+        context.treeParams(settings.treeParams());
         float[][] logits = model.forward(context, prompt, settings.mode());
         float[] next = logits[logits.length - 1];
         int[] generated = new int[settings.maxTokens()];
