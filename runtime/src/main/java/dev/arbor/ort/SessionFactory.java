@@ -4,6 +4,7 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtProvider;
 import ai.onnxruntime.OrtSession;
+import dev.arbor.onnx.OnnxModel;
 import java.nio.file.Path;
 
 /**
@@ -34,6 +35,11 @@ public final class SessionFactory {
         try (OrtSession.SessionOptions options = options()) {
             return environment.createSession(model, options);
         }
+    }
+
+    /** A session over a model built with {@link dev.arbor.onnx.ModelBuilder}; its weights become session initializers. */
+    public OrtSession open(OnnxModel model) throws OrtException {
+        return open(model.bytes());
     }
 
     /** A session over an ONNX file; external weights beside it are resolved relative to it. */

@@ -25,7 +25,7 @@ public final class Segment {
     private int rows;
 
     private Segment(ByteBuffer whole, SegmentHeader header) {
-        this.whole = whole.order(ByteOrder.LITTLE_ENDIAN);
+        this.whole = whole.duplicate().order(ByteOrder.LITTLE_ENDIAN);
         this.kind = header.kind();
         this.dim = header.dim();
         this.capacity = header.capacity();

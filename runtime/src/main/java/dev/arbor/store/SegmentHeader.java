@@ -48,8 +48,8 @@ public record SegmentHeader(Kind kind, VectorFormat format, int dim, int capacit
     }
 
     /** Updates only the row count, the one field that changes while a segment fills. */
-    static void writeRows(ByteBuffer buffer, int rows) {
-        buffer.duplicate().order(ByteOrder.LITTLE_ENDIAN).putInt(ROWS_OFFSET, rows);
+    static void writeRows(ByteBuffer littleEndian, int rows) {
+        littleEndian.putInt(ROWS_OFFSET, rows);
     }
 
     public static SegmentHeader readFrom(ByteBuffer buffer) {

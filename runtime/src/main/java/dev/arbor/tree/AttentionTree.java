@@ -180,6 +180,26 @@ public final class AttentionTree {
         return directFloats(nodes.count * keyDim).put(nodes.upper, 0, nodes.count * keyDim).flip();
     }
 
+    /**
+     * Every node's radius around its mean key, {@code [nodeCount]} (a snapshot): the distance from the
+     * mean to the farthest corner of the node's box, so no key of the subtree is farther. With it,
+     * {@code q·mean + |q|·radius} bounds q·k over the subtree (what a bounded ONNX search step takes).
+     */
+    public FloatBuffer radii() {
+        FloatBuffer out = directFloats(nodes.count);
+        for (int node = 0; node < nodes.count; node++) {
+            double squared = 0;
+            for (int d = 0; d < keyDim; d++) {
+                int i = node * keyDim + d;
+                float mean = nodes.keySum[i] / nodes.keyCount[node];
+                double reach = Math.max(nodes.upper[i] - mean, mean - nodes.lower[i]);
+                squared += reach * reach;
+            }
+            out.put((float) Math.sqrt(squared));
+        }
+        return out.flip();
+    }
+
     /** Every node's sum of values, {@code [nodeCount, valueDim]} (a snapshot). */
     public FloatBuffer valueSums() {
         return directFloats(nodes.count * valueDim).put(nodes.valueSum, 0, nodes.count * valueDim).flip();

@@ -68,4 +68,37 @@ final class Dot {
         }
         return result + scale * 1e-5f + Float.MIN_NORMAL;
     }
+
+    /** Adds a key to a node's sums, sums of squares and min/max box, all at {@code offset}. */
+    static void accumulate(float[] key, int keyOffset, float[] sums, float[] squares, float[] lower, float[] upper,
+            int offset, int length) {
+        int i = 0;
+        for (int bound = SPECIES.loopBound(length); i < bound; i += SPECIES.length()) {
+            FloatVector x = FloatVector.fromArray(SPECIES, key, keyOffset + i);
+            FloatVector.fromArray(SPECIES, sums, offset + i).add(x).intoArray(sums, offset + i);
+            x.fma(x, FloatVector.fromArray(SPECIES, squares, offset + i)).intoArray(squares, offset + i);
+            FloatVector.fromArray(SPECIES, lower, offset + i).min(x).intoArray(lower, offset + i);
+            FloatVector.fromArray(SPECIES, upper, offset + i).max(x).intoArray(upper, offset + i);
+        }
+        for (; i < length; i++) {
+            float x = key[keyOffset + i];
+            sums[offset + i] += x;
+            squares[offset + i] += x * x;
+            lower[offset + i] = Math.min(lower[offset + i], x);
+            upper[offset + i] = Math.max(upper[offset + i], x);
+        }
+    }
+
+    /** {@code target[targetOffset ..] += source[sourceOffset ..]}. */
+    static void add(float[] source, int sourceOffset, float[] target, int targetOffset, int length) {
+        int i = 0;
+        for (int bound = SPECIES.loopBound(length); i < bound; i += SPECIES.length()) {
+            FloatVector.fromArray(SPECIES, target, targetOffset + i)
+                    .add(FloatVector.fromArray(SPECIES, source, sourceOffset + i))
+                    .intoArray(target, targetOffset + i);
+        }
+        for (; i < length; i++) {
+            target[targetOffset + i] += source[sourceOffset + i];
+        }
+    }
 }

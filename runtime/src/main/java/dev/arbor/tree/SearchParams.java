@@ -26,7 +26,7 @@ public record SearchParams(int k, SearchMode mode, int beam, int sinks, int wind
         }
     }
 
-    /** What a user gets by default: approximate top-64, beam 32, 4 sinks and a window of 64. */
+    /** What a user gets by default: approximate top-64, beam 64, 4 sinks and a window of 64. */
     public static SearchParams defaults() {
         return builder().build();
     }
@@ -42,7 +42,7 @@ public record SearchParams(int k, SearchMode mode, int beam, int sinks, int wind
     public static final class Builder {
         private int k = 64;
         private SearchMode mode = SearchMode.APPROXIMATE;
-        private int beam = 32;
+        private int beam = 64;
         private int sinks = 4;
         private int window = 64;
 

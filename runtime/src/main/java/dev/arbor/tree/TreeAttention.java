@@ -9,8 +9,11 @@ import java.util.Map;
  * Softmax attention of one query over what the search retrieved, with the pruned subtrees' mass
  * kept in (TC-Attention / Tree Cross Attention): every key in a scanned leaf, every sink and window
  * position, is a fine term {@code exp(s·q·k) v}; every pruned subtree of n keys is one coarse term
- * {@code n·exp(s·q·mean) · (mean value)}. Sinks and window keys that live inside a pruned subtree
- * are taken out of its summary, so each key counts once. When nothing is pruned (k ≥ N) the result
+ * {@code n·exp(s·q·mean + s²·Var(q·k)/2) · (mean value)}: the mean of {@code exp} over the subtree if
+ * its scores were normally distributed. Without the variance term the mass of a wide subtree is
+ * underestimated (Jensen); with it, a subtree spanning several clusters (scores far from normal) would
+ * be overestimated, so the term is capped by the subtree's box bound, which no key in it exceeds.
+ * Sinks and window keys inside a pruned subtree are taken out of its summary, so each key counts once. When nothing is pruned (k ≥ N) the result
  * is full softmax attention.
  */
 final class TreeAttention {
@@ -73,6 +76,8 @@ final class TreeAttention {
         float[] coarseLogits = new float[prunedCount];
         int[] coarseCounts = new int[prunedCount];
         float[] mean = new float[keyDim];
+        float[] sums = new float[keyDim];
+        float[] squares = new float[keyDim];
         double max = Double.NEGATIVE_INFINITY;
         for (int i = 0; i < prunedCount; i++) {
             int node = retrieval.prunedNodes[i];
@@ -83,10 +88,13 @@ final class TreeAttention {
                 continue;
             }
             for (int d = 0; d < keyDim; d++) {
-                float sum = nodes.keySum[node * keyDim + d] - (removed == null ? 0 : removed.keySum[d]);
-                mean[d] = sum / count;
+                sums[d] = nodes.keySum[node * keyDim + d] - (removed == null ? 0 : removed.keySum[d]);
+                squares[d] = nodes.keySquares[node * keyDim + d] - (removed == null ? 0 : removed.keySquares[d]);
+                mean[d] = sums[d] / count;
             }
-            coarseLogits[i] = scale * Dot.dot(query, 0, mean, 0, keyDim);
+            float variance = nodes.scoreVariance(query, sums, squares, 0, count);
+            float gaussian = scale * Dot.dot(query, 0, mean, 0, keyDim) + scale * scale * variance / 2;
+            coarseLogits[i] = Math.min(gaussian, scale * nodes.bound(query, node));
             max = Math.max(max, coarseLogits[i]);
         }
         for (int i = 0; i < retrieval.scannedCount; i++) {
@@ -143,11 +151,13 @@ final class TreeAttention {
     /** Keys and values attended finely although they sit inside a pruned subtree. */
     private static final class Removed {
         final float[] keySum;
+        final float[] keySquares;
         final float[] valueSum;
         int count;
 
         Removed(int keyDim, int valueDim) {
             this.keySum = new float[keyDim];
+            this.keySquares = new float[keyDim];
             this.valueSum = new float[valueDim];
         }
 
@@ -155,6 +165,7 @@ final class TreeAttention {
             count++;
             for (int d = 0; d < key.length; d++) {
                 keySum[d] += key[d];
+                keySquares[d] += key[d] * key[d];
             }
             for (int d = 0; d < value.length; d++) {
                 valueSum[d] += value[d];

@@ -5,8 +5,9 @@ import java.util.Arrays;
 /**
  * The nodes of one attention tree in flat arrays indexed by node id. Leaves (level 0) list positions
  * into the KV store, internal nodes list child ids. Every node summarises its subtree: key count,
- * key sum (the mean key is sum / count), value sum, and the per-dimension box {@code [lower, upper]}
- * holding every key, which bounds q·k from above for any query.
+ * key sum (the mean key is sum / count), per-dimension sum of squared keys (so the spread of q·k in
+ * the subtree can be estimated), value sum, and the per-dimension box {@code [lower, upper]} holding
+ * every key, which bounds q·k from above for any query.
  */
 final class TreeNodes {
     final int keyDim;
@@ -19,6 +20,7 @@ final class TreeNodes {
     int[] memberCount = new int[16];
     int[][] members = new int[16][];
     float[] keySum;
+    float[] keySquares;
     float[] valueSum;
     float[] lower;
     float[] upper;
@@ -27,6 +29,7 @@ final class TreeNodes {
         this.keyDim = keyDim;
         this.valueDim = valueDim;
         this.keySum = new float[16 * keyDim];
+        this.keySquares = new float[16 * keyDim];
         this.valueSum = new float[16 * valueDim];
         this.lower = new float[16 * keyDim];
         this.upper = new float[16 * keyDim];
@@ -47,6 +50,7 @@ final class TreeNodes {
     void clearSummary(int node) {
         keyCount[node] = 0;
         Arrays.fill(keySum, node * keyDim, (node + 1) * keyDim, 0f);
+        Arrays.fill(keySquares, node * keyDim, (node + 1) * keyDim, 0f);
         Arrays.fill(valueSum, node * valueDim, (node + 1) * valueDim, 0f);
         Arrays.fill(lower, node * keyDim, (node + 1) * keyDim, Float.POSITIVE_INFINITY);
         Arrays.fill(upper, node * keyDim, (node + 1) * keyDim, Float.NEGATIVE_INFINITY);
@@ -54,17 +58,8 @@ final class TreeNodes {
 
     void addKey(int node, float[] key, int keyOffset, float[] value) {
         keyCount[node]++;
-        int k = node * keyDim;
-        for (int d = 0; d < keyDim; d++) {
-            float x = key[keyOffset + d];
-            keySum[k + d] += x;
-            lower[k + d] = Math.min(lower[k + d], x);
-            upper[k + d] = Math.max(upper[k + d], x);
-        }
-        int v = node * valueDim;
-        for (int d = 0; d < valueDim; d++) {
-            valueSum[v + d] += value[d];
-        }
+        Dot.accumulate(key, keyOffset, keySum, keySquares, lower, upper, node * keyDim, keyDim);
+        Dot.add(value, 0, valueSum, node * valueDim, valueDim);
     }
 
     void addSummary(int node, int child) {
@@ -73,6 +68,7 @@ final class TreeNodes {
         int c = child * keyDim;
         for (int d = 0; d < keyDim; d++) {
             keySum[k + d] += keySum[c + d];
+            keySquares[k + d] += keySquares[c + d];
             lower[k + d] = Math.min(lower[k + d], lower[c + d]);
             upper[k + d] = Math.max(upper[k + d], upper[c + d]);
         }
@@ -91,9 +87,29 @@ final class TreeNodes {
         return level[node] == 0;
     }
 
-    /** q·(mean key): how well the subtree matches on average; ranks nodes in the beam. */
-    float meanScore(float[] query, int node) {
-        return Dot.dot(query, 0, keySum, node * keyDim, keyDim) / keyCount[node];
+    /**
+     * How promising a subtree is for the top-k: the mean of q·k over its keys plus {@code optimism}
+     * standard deviations of q·k (estimated from the per-dimension variances). A wide cluster whose
+     * mean scores a little lower can hold better keys than a tight one; ranking by mean alone misses them.
+     */
+    float promise(float[] query, int node, float optimism) {
+        int n = keyCount[node];
+        float inverse = 1f / n;
+        int k = node * keyDim;
+        float mean = Dot.dot(query, 0, keySum, k, keyDim) * inverse;
+        return mean + optimism * (float) Math.sqrt(scoreVariance(query, keySum, keySquares, k, n));
+    }
+
+    /** Var(q·k) over a set of n keys, from their sums and sums of squares, dimensions taken as independent. */
+    float scoreVariance(float[] query, float[] sums, float[] squares, int offset, int n) {
+        float inverse = 1f / n;
+        float variance = 0;
+        for (int d = 0; d < keyDim; d++) {
+            float mean = sums[offset + d] * inverse;
+            float spread = Math.max(0f, squares[offset + d] * inverse - mean * mean);
+            variance += query[d] * query[d] * spread;
+        }
+        return variance;
     }
 
     /** An upper bound of q·k over every key in the subtree; prunes nodes in exact search. */
@@ -104,7 +120,7 @@ final class TreeNodes {
     /** Heap and array bytes the nodes take, for the memory-per-key figure. */
     long bytes() {
         long bytes = (long) parent.length * 4 * 4 + (long) members.length * 8
-                + (long) (keySum.length + valueSum.length + lower.length + upper.length) * 4;
+                + (long) (keySum.length + keySquares.length + valueSum.length + lower.length + upper.length) * 4;
         for (int node = 0; node < count; node++) {
             bytes += 16 + (long) members[node].length * 4;
         }
@@ -119,6 +135,7 @@ final class TreeNodes {
         memberCount = Arrays.copyOf(memberCount, capacity);
         members = Arrays.copyOf(members, capacity);
         keySum = Arrays.copyOf(keySum, capacity * keyDim);
+        keySquares = Arrays.copyOf(keySquares, capacity * keyDim);
         valueSum = Arrays.copyOf(valueSum, capacity * valueDim);
         lower = Arrays.copyOf(lower, capacity * keyDim);
         upper = Arrays.copyOf(upper, capacity * keyDim);

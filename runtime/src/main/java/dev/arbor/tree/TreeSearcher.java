@@ -11,12 +11,16 @@ import java.util.Set;
  * <p>Exact mode is best-first branch and bound on the nodes' box bounds: it expands the node with
  * the highest bound until the k-th best score found beats every bound left (strictly, so that a key
  * tying the k-th score at a lower position is still found). Approximate mode keeps the {@code beam}
- * nodes with the highest q·(mean key) per level and scans the leaves the beam reaches; it never
- * touches more than {@code beam × fanout} nodes per level.
+ * nodes per level with the highest promise (mean of q·k plus {@link #OPTIMISM} standard deviations)
+ * and scans the leaves the beam reaches; it never touches more than {@code beam × fanout} nodes per
+ * level.
  *
  * <p>Both modes then merge in the sinks and the local window, scored exactly.
  */
 final class TreeSearcher {
+    /** Standard deviations of q·k added to a node's mean score when ranking the beam; see the README. */
+    static final float OPTIMISM = 2f;
+
     private final TreeNodes nodes;
     private final HeadStore store;
     private final int leafCapacity;
@@ -122,7 +126,7 @@ final class TreeSearcher {
                 for (int i = 0; i < nodes.memberCount[node]; i++) {
                     int child = nodes.members[node][i];
                     children[c] = child;
-                    scores[c++] = nodes.meanScore(query, child);
+                    scores[c++] = nodes.promise(query, child, OPTIMISM);
                 }
             }
             int[] order = byScoreDescending(scores, candidates);

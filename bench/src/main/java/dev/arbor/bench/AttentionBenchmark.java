@@ -1,0 +1,370 @@
+package dev.arbor.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.arbor.onnx.TensorData;
+import dev.arbor.ops.DenseAttention;
+import dev.arbor.ort.SessionFactory;
+import dev.arbor.ort.SessionSettings;
+import dev.arbor.store.HeadStore;
+import dev.arbor.store.Segment;
+import dev.arbor.tree.AttentionResult;
+import dev.arbor.tree.AttentionTree;
+import dev.arbor.tree.SearchParams;
+import io.github.jbellis.jvector.graph.GraphSearcher;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code arbor bench attention}: tree attention against dense attention in ONNX Runtime and against a
+ * JVector graph, on the same keys, in one run. Heads are processed one after another (each head's
+ * store is dropped before the next is built), so 12 heads of a million keys fit in memory; a query's
+ * time "over all heads" is the sum of its per-head times.
+ */
+@Command(
+        name = "attention",
+        mixinStandardHelpOptions = true,
+        description = "Measure tree attention against exact dense attention (ONNX Runtime) and JVector.")
+public final class AttentionBenchmark implements Callable<Integer> {
+    @Option(names = "--n", description = "Keys per head (default: ${DEFAULT-VALUE}).", defaultValue = "65536")
+    int n;
+
+    @Option(names = "--heads", description = "Key/value heads (default: ${DEFAULT-VALUE}).", defaultValue = "12")
+    int heads;
+
+    @Option(names = "--dim", description = "Key and value dimension (default: ${DEFAULT-VALUE}).", defaultValue = "64")
+    int dim;
+
+    @Option(names = "--k", description = "Keys retrieved per query (default: ${DEFAULT-VALUE}).", defaultValue = "64")
+    int k;
+
+    @Option(names = "--keys", description = "synthetic or corpus (default: ${DEFAULT-VALUE}).", defaultValue = "synthetic")
+    String keys;
+
+    @Option(names = "--corpus", description = "Text file whose encoder token vectors are the keys (--keys corpus).")
+    Path corpus;
+
+    @Option(names = "--json", description = "Write the result object to this file as well as to stdout.")
+    Path json;
+
+    @Option(names = "--queries", description = "Timed queries per head (default: ${DEFAULT-VALUE}).",
+            defaultValue = "100")
+    int queries;
+
+    @Option(names = "--warmup", description = "Untimed queries per head first (default: ${DEFAULT-VALUE}).",
+            defaultValue = "20")
+    int warmup;
+
+    @Option(names = "--seed", description = "Seed of the synthetic keys and queries (default: ${DEFAULT-VALUE}).",
+            defaultValue = "42")
+    long seed;
+
+    @Option(names = "--beam", description = "Override the default search beam (default: SearchParams.defaults()).")
+    Integer beam;
+
+    @Option(names = "--jvector", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Build and measure the JVector baseline on head 0 (default: ${DEFAULT-VALUE}).")
+    boolean jvector;
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new AttentionBenchmark()).execute(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        checkArguments();
+        float scale = (float) (1 / Math.sqrt(dim));
+        SearchParams.Builder paramsBuilder = SearchParams.defaults().toBuilder().k(k);
+        if (beam != null) {
+            paramsBuilder.beam(beam);
+        }
+        SearchParams params = paramsBuilder.build();
+        double[] exactNanos = new double[queries];
+        double[] treeNanos = new double[queries];
+        double recallSum = 0;
+        double errorSum = 0;
+        Map<String, Object> result = new LinkedHashMap<>();
+        float[] keyRows = new float[n * dim];
+        float[] valueRows = new float[n * dim];
+        SessionFactory sessions = new SessionFactory(SessionSettings.builder().intraOpThreads(2).build());
+        try (DenseAttention dense = DenseAttention.open(sessions)) {
+            warmUpInserts(keyRows, valueRows);
+            for (int head = 0; head < heads; head++) {
+                SyntheticKeys source = new SyntheticKeys(dim, seed * 1000 + head);
+                SplittableRandom noise = new SplittableRandom(seed * 7919 + head);
+                for (int t = 0; t < n; t++) {
+                    source.keyValue(t, noise, keyRows, t * dim, valueRows, t * dim);
+                }
+                HeadStore store = HeadStore.builder()
+                        .keyDim(dim)
+                        .valueDim(dim)
+                        .segmentRows(segmentRows())
+                        .build();
+                AttentionTree tree = AttentionTree.builder().store(store).build();
+                double insertSeconds = appendAll(tree, keyRows, valueRows);
+                List<TensorData> keySegments = tensors("keys", store.keySegments());
+                List<TensorData> valueSegments = tensors("values", store.valueSegments());
+                SplittableRandom queryRandom = new SplittableRandom(seed * 104729 + head);
+                for (int i = 0; i < warmup; i++) {
+                    float[] query = source.query(n, queryRandom);
+                    dense.runSegments(queryTensor(query), keySegments, valueSegments, scale);
+                    tree.attend(query, scale, params);
+                }
+                List<float[]> timed = new ArrayList<>();
+                for (int i = 0; i < queries; i++) {
+                    float[] query = source.query(n, queryRandom);
+                    timed.add(query);
+                    long start = System.nanoTime();
+                    float[] exact = dense.runSegments(queryTensor(query), keySegments, valueSegments, scale);
+                    long middle = System.nanoTime();
+                    AttentionResult attended = tree.attend(query, scale, params);
+                    long end = System.nanoTime();
+                    exactNanos[i] += middle - start;
+                    treeNanos[i] += end - middle;
+                    recallSum += recall(bruteForceTopK(keyRows, query), attended.positions());
+                    errorSum += relativeError(attended.output(), exact);
+                }
+                if (head == 0) {
+                    measureHeadZero(result, tree, store, keyRows, timed, params, insertSeconds);
+                }
+                System.err.printf("head %d/%d done%n", head + 1, heads);
+            }
+        }
+        int measured = heads * queries;
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("n", n);
+        out.put("heads", heads);
+        out.put("dim", dim);
+        out.put("k", k);
+        out.put("keys", keys);
+        out.put("exact_ms", median(exactNanos) / 1e6);
+        out.put("tree_ms", median(treeNanos) / 1e6);
+        out.put("recall_at_k", recallSum / measured);
+        out.put("rel_error", errorSum / measured);
+        out.putAll(result);
+        out.put("queries", queries);
+        out.put("seed", seed);
+        out.put("search", Map.of("mode", params.mode().toString(), "beam", params.beam(), "sinks", params.sinks(),
+                "window", params.window()));
+        String text = new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(out);
+        System.out.println(text);
+        if (json != null) {
+            Files.writeString(json, text + System.lineSeparator());
+        }
+        return 0;
+    }
+
+    private void measureHeadZero(Map<String, Object> result, AttentionTree tree, HeadStore store, float[] keyRows,
+            List<float[]> timed, SearchParams params, double insertSeconds) {
+        double[] searchNanos = new double[timed.size()];
+        double treeRecall = 0;
+        for (int i = 0; i < timed.size(); i++) {
+            long start = System.nanoTime();
+            long[] found = tree.search(timed.get(i), params).positions();
+            searchNanos[i] = System.nanoTime() - start;
+            treeRecall += recall(bruteForceTopK(keyRows, timed.get(i)), found);
+        }
+        result.put("tree_ms_per_head", median(searchNanos) / 1e6);
+        result.put("tree_recall_per_head", treeRecall / timed.size());
+        if (jvector) {
+            System.err.println("building the JVector index over head 0 ...");
+            JVectorBaseline baseline = new JVectorBaseline(keyRows, n, dim);
+            GraphSearcher searcher = baseline.searcher();
+            for (int i = 0; i < Math.min(warmup, timed.size()); i++) {
+                baseline.search(searcher, timed.get(i), k);
+            }
+            double[] jvectorNanos = new double[timed.size()];
+            double jvectorRecall = 0;
+            for (int i = 0; i < timed.size(); i++) {
+                long start = System.nanoTime();
+                long[] found = baseline.search(searcher, timed.get(i), k);
+                jvectorNanos[i] = System.nanoTime() - start;
+                jvectorRecall += recall(bruteForceTopK(keyRows, timed.get(i)), found);
+            }
+            result.put("jvector_ms_per_head", median(jvectorNanos) / 1e6);
+            result.put("jvector_recall", jvectorRecall / timed.size());
+            result.put("insert_per_s", n / insertSeconds);
+            result.put("jvector_insert_per_s", n / baseline.insertSeconds());
+        } else {
+            result.put("insert_per_s", n / insertSeconds);
+        }
+        long raw = 2L * dim * Float.BYTES;
+        result.put("bytes_per_key", (double) (store.allocatedBytes() + tree.treeBytes()) / n);
+        result.put("raw_bytes_per_key", raw);
+    }
+
+    /**
+     * Builds and drops a tree over other keys first, so head 0's timed inserts run compiled code, as
+     * they would in a server that has been up for a while (the Vector API is slow until compiled).
+     */
+    private void warmUpInserts(float[] keyRows, float[] valueRows) {
+        int count = Math.min(n, 1 << 16);
+        SyntheticKeys source = new SyntheticKeys(dim, ~seed);
+        SplittableRandom noise = new SplittableRandom(~seed);
+        for (int t = 0; t < count; t++) {
+            source.keyValue(t, noise, keyRows, t * dim, valueRows, t * dim);
+        }
+        AttentionTree tree = AttentionTree.builder()
+                .store(HeadStore.builder().keyDim(dim).valueDim(dim).segmentRows(count).build())
+                .build();
+        int saved = n;
+        n = count;
+        appendAll(tree, keyRows, valueRows);
+        n = saved;
+    }
+
+    private double appendAll(AttentionTree tree, float[] keyRows, float[] valueRows) {
+        float[] key = new float[dim];
+        float[] value = new float[dim];
+        long start = System.nanoTime();
+        for (int t = 0; t < n; t++) {
+            System.arraycopy(keyRows, t * dim, key, 0, dim);
+            System.arraycopy(valueRows, t * dim, value, 0, dim);
+            tree.append(key, value);
+        }
+        return (System.nanoTime() - start) / 1e9;
+    }
+
+    /** One segment for the whole head when it fits in 256 MiB, sized to n so no memory sits unused. */
+    private int segmentRows() {
+        int defaultRows = HeadStore.builder().keyDim(dim).valueDim(dim).build().segmentRows();
+        return Math.min(defaultRows, Integer.highestOneBit(Math.max(1, n - 1)) << 1);
+    }
+
+    private List<TensorData> tensors(String name, List<Segment> segments) {
+        List<TensorData> tensors = new ArrayList<>();
+        for (Segment segment : segments) {
+            tensors.add(TensorData.floats(name, segment.rows(), 1, segment.rowCount(), dim));
+        }
+        return tensors;
+    }
+
+    private TensorData queryTensor(float[] query) {
+        return TensorData.floats("queries", query, 1, dim);
+    }
+
+    /** The exact top-k positions by a plain scan, higher score first, lower position on ties. */
+    private long[] bruteForceTopK(float[] keyRows, float[] query) {
+        int size = Math.min(k, n);
+        // A min-heap of (score, position) holding the best seen; the root is the worst kept.
+        float[] scores = new float[size];
+        int[] positions = new int[size];
+        int count = 0;
+        for (int t = 0; t < n; t++) {
+            float score = 0;
+            for (int d = 0; d < dim; d++) {
+                score += keyRows[t * dim + d] * query[d];
+            }
+            if (count < size) {
+                scores[count] = score;
+                positions[count] = t;
+                siftUp(scores, positions, count++);
+            } else if (score > scores[0]) {
+                scores[0] = score;
+                positions[0] = t;
+                siftDown(scores, positions, size);
+            }
+        }
+        return Arrays.stream(positions).asLongStream().toArray();
+    }
+
+    private static void siftUp(float[] scores, int[] positions, int i) {
+        while (i > 0 && worse(scores, positions, i, (i - 1) / 2)) {
+            swap(scores, positions, i, (i - 1) / 2);
+            i = (i - 1) / 2;
+        }
+    }
+
+    private static void siftDown(float[] scores, int[] positions, int size) {
+        int i = 0;
+        while (true) {
+            int worst = i;
+            for (int child = 2 * i + 1; child <= 2 * i + 2 && child < size; child++) {
+                if (worse(scores, positions, child, worst)) {
+                    worst = child;
+                }
+            }
+            if (worst == i) {
+                return;
+            }
+            swap(scores, positions, i, worst);
+            i = worst;
+        }
+    }
+
+    private static boolean worse(float[] scores, int[] positions, int a, int b) {
+        return scores[a] < scores[b] || (scores[a] == scores[b] && positions[a] > positions[b]);
+    }
+
+    private static void swap(float[] scores, int[] positions, int a, int b) {
+        float s = scores[a];
+        scores[a] = scores[b];
+        scores[b] = s;
+        int p = positions[a];
+        positions[a] = positions[b];
+        positions[b] = p;
+    }
+
+    /** Fraction of the exact top-k among the first k retrieved positions. */
+    private double recall(long[] exact, long[] retrieved) {
+        int limit = Math.min(k, retrieved.length);
+        int hits = 0;
+        for (long e : exact) {
+            for (int i = 0; i < limit; i++) {
+                if (retrieved[i] == e) {
+                    hits++;
+                    break;
+                }
+            }
+        }
+        return (double) hits / exact.length;
+    }
+
+    private static double relativeError(float[] approximate, float[] exact) {
+        double diff = 0;
+        double norm = 0;
+        for (int i = 0; i < exact.length; i++) {
+            double d = approximate[i] - exact[i];
+            diff += d * d;
+            norm += (double) exact[i] * exact[i];
+        }
+        return Math.sqrt(diff / norm);
+    }
+
+    private static double median(double[] values) {
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        int mid = sorted.length / 2;
+        return sorted.length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+    }
+
+    private void checkArguments() {
+        CommandLine.Model.CommandSpec spec = new CommandLine(this).getCommandSpec();
+        if (n <= 0 || heads <= 0 || dim <= 0 || k <= 0 || queries <= 0 || warmup < 0) {
+            throw new CommandLine.ParameterException(new CommandLine(spec),
+                    "--n, --heads, --dim, --k and --queries must be positive and --warmup zero or more");
+        }
+        if ((long) n * dim > Integer.MAX_VALUE - 8) {
+            throw new CommandLine.ParameterException(new CommandLine(spec),
+                    "--n x --dim must stay below 2^31 floats per head in this harness");
+        }
+        switch (keys) {
+            case "synthetic" -> { }
+            case "corpus" -> throw new CommandLine.ParameterException(new CommandLine(spec),
+                    "--keys corpus needs the MiniLM token encoder (the model-runtime issue), which is not available"
+                            + " in this build yet; use --keys synthetic");
+            default -> throw new CommandLine.ParameterException(new CommandLine(spec),
+                    "--keys must be synthetic or corpus, got '" + keys + "'");
+        }
+    }
+}

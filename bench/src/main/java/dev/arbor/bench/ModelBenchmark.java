@@ -1,0 +1,205 @@
+package dev.arbor.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.arbor.decoder.AttentionMode;
+import dev.arbor.decoder.Checkpoint;
+import dev.arbor.decoder.DecoderContext;
+import dev.arbor.decoder.LlamaModel;
+import dev.arbor.decoder.Sampler;
+import dev.arbor.ort.SessionFactory;
+import dev.arbor.ort.SessionSettings;
+import dev.arbor.tree.SearchParams;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * Decoder benchmark: prefill throughput, decode time per token at long contexts with exact and tree
+ * attention side by side, and perplexity with both over text the model wrote itself.
+ *
+ * <p>The evaluation text is a run of stories sampled from the model with exact attention (temperature
+ * 1, seed 42, BOS between stories). Long contexts are filled by running that text (repeated) through
+ * the model one token at a time with a narrow tree search ({@link #FILL_SEARCH}: dense prefill of
+ * 64K tokens is quadratic, and only the keys' presence matters for timing); decode time is then the
+ * median over the following steps, alternating exact and tree attention (default search) on the
+ * same context.
+ */
+@Command(name = "model", mixinStandardHelpOptions = true,
+        description = "Measures a decoder: prefill_tokens_per_s, decode_ms_exact/decode_ms_tree, ppl_exact/ppl_tree.")
+public final class ModelBenchmark implements Callable<Integer> {
+    /** Search used only while filling long contexts: a handful of leaves keeps the fill affordable. */
+    static final SearchParams FILL_SEARCH = SearchParams.builder().k(16).beam(4).build();
+
+    @Option(names = "--model", required = true,
+            description = "A .gguf file, a llama2.c .bin (tokenizer beside it) or a Hugging Face folder.")
+    String model;
+
+    @Option(names = "--json", description = "Write the result as one JSON object to this file.")
+    Path json;
+
+    @Option(names = "--contexts", split = ",", defaultValue = "1024,8192,65536",
+            description = "Context lengths for decode timing (default: ${DEFAULT-VALUE}).")
+    int[] contexts;
+
+    @Option(names = "--ppl-contexts", split = ",", defaultValue = "512,4096",
+            description = "Context lengths for perplexity (default: ${DEFAULT-VALUE}).")
+    int[] pplContexts;
+
+    @Option(names = "--decode-steps", defaultValue = "32", description = "Timed decode steps per mode and context.")
+    int decodeSteps;
+
+    @Option(names = "--threads", defaultValue = "1", description = "ONNX Runtime intra-op threads (default: ${DEFAULT-VALUE}).")
+    int threads;
+
+    @Override
+    public Integer call() throws IOException {
+        if (model.equals("minilm")) {
+            System.err.println("--model minilm is measured by the encoder benchmark (EncoderBenchmark)");
+            return 2;
+        }
+        SessionFactory sessions = new SessionFactory(SessionSettings.builder().intraOpThreads(threads).build());
+        Map<String, Object> result = new LinkedHashMap<>();
+        try (LlamaModel decoder = LlamaModel.open(Checkpoint.load(Path.of(model)), sessions)) {
+            int textLength = Arrays.stream(pplContexts).max().orElse(512);
+            int[] text = storiesWrittenByTheModel(decoder, textLength);
+            SearchParams tree = SearchParams.defaults();
+            result.put("model", model);
+            result.put("intra_op_threads", threads);
+            result.put("tree_search", Map.of("sinks", tree.sinks(), "window", tree.window(), "top_k", tree.k(),
+                    "mode", tree.mode().toString(), "beam", tree.beam()));
+            result.put("prefill_tokens_per_s", prefillTokensPerSecond(decoder, Arrays.copyOf(text, 512)));
+            Map<String, Double> pplExact = new LinkedHashMap<>();
+            Map<String, Double> pplTree = new LinkedHashMap<>();
+            for (int context : pplContexts) {
+                int[] window = Arrays.copyOf(text, context);
+                pplExact.put(Integer.toString(context), round(perplexity(decoder, window, AttentionMode.EXACT), 4));
+                pplTree.put(Integer.toString(context), round(perplexity(decoder, window, AttentionMode.TREE), 4));
+                log("perplexity at " + context + ": exact " + pplExact.get(Integer.toString(context))
+                        + ", tree " + pplTree.get(Integer.toString(context)));
+            }
+            result.put("ppl_exact", pplExact);
+            result.put("ppl_tree", pplTree);
+            decodeTimes(decoder, text, result);
+        }
+        ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        String out = mapper.writeValueAsString(result);
+        System.out.println(out);
+        if (json != null) {
+            mapper.writeValue(json.toFile(), result);
+        }
+        return 0;
+    }
+
+    /** Stories sampled with exact attention, BOS-separated, exactly {@code length} tokens. */
+    static int[] storiesWrittenByTheModel(LlamaModel decoder, int length) {
+        long start = System.nanoTime();
+        DecoderContext context = decoder.newContext();
+        Sampler sampler = new Sampler(1f, 1f, 42);
+        int[] tokens = new int[length];
+        tokens[0] = decoder.tokenizer().bos();
+        for (int i = 1; i < length; i++) {
+            tokens[i] = sampler.next(decoder.forward(context, new int[] {tokens[i - 1]}, AttentionMode.EXACT)[0]);
+            if (tokens[i] == decoder.tokenizer().eos()) {
+                tokens[i] = decoder.tokenizer().bos();
+            }
+        }
+        log("sampled " + length + " tokens of stories in " + seconds(start) + " s");
+        return tokens;
+    }
+
+    private static double prefillTokensPerSecond(LlamaModel decoder, int[] prompt) {
+        List<Double> rates = new ArrayList<>();
+        for (int run = 0; run < 5; run++) {
+            long start = System.nanoTime();
+            decoder.forward(decoder.newContext(), prompt, AttentionMode.EXACT);
+            rates.add(prompt.length / ((System.nanoTime() - start) / 1e9));
+        }
+        return round(median(rates.subList(1, rates.size())), 1);
+    }
+
+    /** exp of the mean negative log-likelihood of each next token, each predicted from all before it. */
+    static double perplexity(LlamaModel decoder, int[] tokens, AttentionMode mode) {
+        float[][] logits = decoder.forward(decoder.newContext(), Arrays.copyOf(tokens, tokens.length - 1), mode);
+        double nll = 0;
+        for (int t = 0; t < logits.length; t++) {
+            nll -= logSoftmax(logits[t], tokens[t + 1]);
+        }
+        return Math.exp(nll / logits.length);
+    }
+
+    private void decodeTimes(LlamaModel decoder, int[] text, Map<String, Object> result) {
+        Map<String, Double> exact = new LinkedHashMap<>();
+        Map<String, Double> tree = new LinkedHashMap<>();
+        DecoderContext context = decoder.newContext();
+        int next = text[0];
+        for (int target : Arrays.stream(contexts).sorted().toArray()) {
+            long start = System.nanoTime();
+            context.treeParams(FILL_SEARCH);
+            while (context.length() < target) {
+                decoder.forward(context, new int[] {next}, AttentionMode.TREE);
+                next = text[context.length() % text.length];
+            }
+            log("filled context to " + context.length() + " in " + seconds(start) + " s");
+            context.treeParams(SearchParams.defaults());
+            List<Double> exactMs = new ArrayList<>();
+            List<Double> treeMs = new ArrayList<>();
+            for (int step = 0; step < decodeSteps; step++) {
+                AttentionMode mode = step % 2 == 0 ? AttentionMode.EXACT : AttentionMode.TREE;
+                long t0 = System.nanoTime();
+                float[] logits = decoder.forward(context, new int[] {next}, mode)[0];
+                (mode == AttentionMode.EXACT ? exactMs : treeMs).add((System.nanoTime() - t0) / 1e6);
+                next = Sampler.greedy().next(logits);
+            }
+            exact.put(Integer.toString(target), round(median(exactMs), 3));
+            tree.put(Integer.toString(target), round(median(treeMs), 3));
+            log("decode at " + target + ": exact " + exact.get(Integer.toString(target)) + " ms, tree "
+                    + tree.get(Integer.toString(target)) + " ms");
+        }
+        result.put("decode_ms_exact", exact);
+        result.put("decode_ms_tree", tree);
+    }
+
+    private static double logSoftmax(float[] logits, int target) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (float l : logits) {
+            max = Math.max(max, l);
+        }
+        double sum = 0;
+        for (float l : logits) {
+            sum += Math.exp(l - max);
+        }
+        return logits[target] - max - Math.log(sum);
+    }
+
+    private static double median(List<Double> values) {
+        List<Double> sorted = values.stream().sorted().toList();
+        int n = sorted.size();
+        return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
+    }
+
+    private static double round(double value, int decimals) {
+        double scale = Math.pow(10, decimals);
+        return Math.round(value * scale) / scale;
+    }
+
+    private static String seconds(long startNanos) {
+        return String.format("%.1f", (System.nanoTime() - startNanos) / 1e9);
+    }
+
+    private static void log(String message) {
+        System.err.println("[model benchmark] " + message);
+    }
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new ModelBenchmark()).execute(args));
+    }
+}

@@ -1,0 +1,97 @@
+package dev.arbor.decoder;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import dev.arbor.store.HeadStore;
+import dev.arbor.tree.AttentionTree;
+import dev.arbor.tree.TreeSettings;
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One layer's keys and values, off-heap and position-major ({@code [position][kvHead][headSize]}), so the
+ * first {@code n} positions are one contiguous slice ONNX Runtime reads without a copy. Each kv head's
+ * keys and values also go into its {@link AttentionTree} (over its own {@link HeadStore}), kept current
+ * on every append so any request may use tree attention.
+ */
+final class KvCache {
+    /** Small segments: a context allocates one per head up front, and a decoder has layers × kv heads. */
+    private static final int SEGMENT_ROWS = 4096;
+
+    private final int kvDim;
+    private final int headSize;
+    private final List<AttentionTree> trees = new ArrayList<>();
+    private FloatBuffer keys;
+    private FloatBuffer values;
+    private int size;
+
+    KvCache(int kvHeads, int headSize, int initialCapacity) {
+        this.kvDim = kvHeads * headSize;
+        this.headSize = headSize;
+        for (int h = 0; h < kvHeads; h++) {
+            HeadStore store = HeadStore.builder().keyDim(headSize).valueDim(headSize).segmentRows(SEGMENT_ROWS).build();
+            trees.add(AttentionTree.builder().store(store).settings(TreeSettings.defaults()).build());
+        }
+        this.keys = allocate((long) kvDim * initialCapacity);
+        this.values = allocate((long) kvDim * initialCapacity);
+    }
+
+    /** Appends {@code T} positions given as {@code [T][kvDim]} row-major arrays. */
+    void append(FloatBuffer newKeys, FloatBuffer newValues) {
+        int count = newKeys.remaining() / kvDim;
+        ensureCapacity(size + count);
+        keys.put(size * kvDim, newKeys, newKeys.position(), newKeys.remaining());
+        values.put(size * kvDim, newValues, newValues.position(), newValues.remaining());
+        float[] key = new float[headSize];
+        float[] value = new float[headSize];
+        for (int p = size; p < size + count; p++) {
+            for (int h = 0; h < trees.size(); h++) {
+                keys.get(p * kvDim + h * headSize, key);
+                values.get(p * kvDim + h * headSize, value);
+                trees.get(h).append(key, value);
+            }
+        }
+        size += count;
+    }
+
+    /** The attention tree over one kv head's keys. */
+    AttentionTree tree(int kvHead) {
+        return trees.get(kvHead);
+    }
+
+    int size() {
+        return size;
+    }
+
+    /** The first {@code size} positions' keys, as a view over the off-heap store. */
+    FloatBuffer keys() {
+        return keys.slice(0, size * kvDim);
+    }
+
+    FloatBuffer values() {
+        return values.slice(0, size * kvDim);
+    }
+
+    private void ensureCapacity(int positions) {
+        long needed = (long) positions * kvDim;
+        if (needed > keys.capacity()) {
+            long capacity = Math.max(needed, 2L * keys.capacity());
+            if (capacity > Integer.MAX_VALUE) {
+                throw new IllegalStateException("context of " + positions + " positions exceeds one layer's store");
+            }
+            keys = grow(keys, capacity);
+            values = grow(values, capacity);
+        }
+    }
+
+    private FloatBuffer grow(FloatBuffer old, long capacity) {
+        FloatBuffer bigger = allocate(capacity);
+        bigger.put(0, old, 0, size * kvDim);
+        return bigger;
+    }
+
+    private static FloatBuffer allocate(long floats) {
+        return ByteBuffer.allocateDirect(Math.toIntExact(floats * Float.BYTES)).order(ByteOrder.nativeOrder()).asFloatBuffer();
+    }
+}

@@ -1,0 +1,189 @@
+package dev.arbor.decoder;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import dev.arbor.ort.SessionFactory;
+import dev.arbor.tokenizer.Tokenizer;
+import dev.arbor.tree.SearchParams;
+import dev.arbor.weights.LlamaConfig;
+import java.nio.FloatBuffer;
+import java.nio.LongBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A Llama decoder running in ONNX Runtime: the per-layer graphs of {@link LlamaGraphs}, one session
+ * each, and the Java loop between them that appends keys and values to a {@link DecoderContext}.
+ */
+public final class LlamaModel implements AutoCloseable {
+    private final LlamaConfig config;
+    private final Tokenizer tokenizer;
+    private final OrtEnvironment env;
+    private final OrtSession embedding;
+    private final List<OrtSession> attentionInputs = new ArrayList<>();
+    private final List<OrtSession> attentionOutputs = new ArrayList<>();
+    private final OrtSession denseAttention;
+    private final OrtSession head;
+    private final TreeAttention treeAttention;
+
+    private LlamaModel(Checkpoint checkpoint, SessionFactory sessions) throws OrtException {
+        this.config = checkpoint.weights().config();
+        this.tokenizer = checkpoint.tokenizer();
+        this.env = sessions.environment();
+        LlamaGraphs graphs = new LlamaGraphs(checkpoint.weights());
+        this.embedding = sessions.open(graphs.embedding());
+        for (int l = 0; l < config.layers(); l++) {
+            attentionInputs.add(sessions.open(graphs.attentionInput(l)));
+            attentionOutputs.add(sessions.open(graphs.attentionOutput(l)));
+        }
+        this.denseAttention = sessions.open(graphs.denseAttention());
+        this.head = sessions.open(graphs.head());
+        this.treeAttention = new TreeAttention(config);
+    }
+
+    /** Builds the graphs from the checkpoint's weights and opens their sessions. */
+    public static LlamaModel open(Checkpoint checkpoint, SessionFactory sessions) {
+        try {
+            return new LlamaModel(checkpoint, sessions);
+        } catch (OrtException e) {
+            throw new IllegalStateException("ONNX Runtime could not open the decoder graphs: " + e.getMessage(), e);
+        }
+    }
+
+    public LlamaConfig config() {
+        return config;
+    }
+
+    public Tokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    /** A fresh context; tree attention in it uses the tree's default search (top-64, 4 sinks, window 64). */
+    public DecoderContext newContext() {
+        return newContext(SearchParams.defaults());
+    }
+
+    /** A fresh context whose tree attention searches with {@code treeParams}. */
+    public DecoderContext newContext(SearchParams treeParams) {
+        return new DecoderContext(config, treeParams, 1024);
+    }
+
+    /**
+     * Runs {@code tokens} at the context's next positions, appends their keys and values, and returns
+     * the logits after each token ({@code [T][vocab]}). Exact attention prefills all tokens in one run
+     * per graph; tree attention runs them one at a time, so each query's tree holds only its past.
+     */
+    public float[][] forward(DecoderContext context, int[] tokens, AttentionMode mode) {
+        if (tokens.length == 0) {
+            throw new IllegalArgumentException("forward needs at least one token");
+        }
+        for (int token : tokens) {
+            if (token < 0 || token >= config.vocabSize()) {
+                throw new IllegalArgumentException("token id " + token + " is outside the vocabulary of " + config.vocabSize());
+            }
+        }
+        try {
+            if (mode == AttentionMode.EXACT) {
+                return run(context, tokens, mode);
+            }
+            float[][] logits = new float[tokens.length][];
+            for (int t = 0; t < tokens.length; t++) {
+                logits[t] = run(context, new int[] {tokens[t]}, mode)[0];
+            }
+            return logits;
+        } catch (OrtException e) {
+            throw new IllegalStateException("decoder forward pass failed in ONNX Runtime: " + e.getMessage(), e);
+        }
+    }
+
+    private float[][] run(DecoderContext context, int[] tokens, AttentionMode mode) throws OrtException {
+        int count = tokens.length;
+        long[] ids = new long[count];
+        long[] positions = new long[count];
+        for (int i = 0; i < count; i++) {
+            ids[i] = tokens[i];
+            positions[i] = context.length() + i;
+        }
+        AttentionWeights weights = new AttentionWeights();
+        try (OnnxTensor idTensor = OnnxTensor.createTensor(env, LongBuffer.wrap(ids), new long[] {count});
+                OnnxTensor positionTensor = OnnxTensor.createTensor(env, LongBuffer.wrap(positions), new long[] {count})) {
+            OrtSession.Result hidden = embedding.run(Map.of(LlamaGraphs.TOKENS, idTensor));
+            for (int l = 0; l < config.layers(); l++) {
+                OrtSession.Result next = layer(context, l, tensor(hidden, LlamaGraphs.HIDDEN), positionTensor, mode, weights);
+                hidden.close();
+                hidden = next;
+            }
+            try (OrtSession.Result last = hidden;
+                    OrtSession.Result logits = head.run(Map.of(LlamaGraphs.HIDDEN, tensor(last, LlamaGraphs.HIDDEN)))) {
+                context.advance(count);
+                context.lastAttended(weights.strongest(LlamaGraphs.REPORTED_POSITIONS));
+                return (float[][]) tensor(logits, LlamaGraphs.LOGITS).getValue();
+            }
+        }
+    }
+
+    /** One transformer block: graph, then keys and values into the store, attention, graph. */
+    private OrtSession.Result layer(DecoderContext context, int l, OnnxTensor hidden, OnnxTensor positions,
+            AttentionMode mode, AttentionWeights weights) throws OrtException {
+        try (OrtSession.Result qkv = attentionInputs.get(l).run(
+                Map.of(LlamaGraphs.HIDDEN, hidden, LlamaGraphs.POSITIONS, positions))) {
+            KvCache cache = context.layer(l);
+            cache.append(tensor(qkv, LlamaGraphs.KEY).getFloatBuffer(), tensor(qkv, LlamaGraphs.VALUE).getFloatBuffer());
+            OnnxTensor query = tensor(qkv, LlamaGraphs.QUERY);
+            if (mode == AttentionMode.TREE) {
+                float[] q = new float[config.dim()];
+                query.getFloatBuffer().get(q);
+                float[] attended = treeAttention.attend(cache, q, context.treeParams(), weights);
+                try (OnnxTensor attendedTensor = OnnxTensor.createTensor(env, FloatBuffer.wrap(attended),
+                        new long[] {1, config.dim()})) {
+                    return attentionOutputs.get(l).run(
+                            Map.of(LlamaGraphs.ATTENDED, attendedTensor, LlamaGraphs.RESIDUAL, hidden));
+                }
+            }
+            try (OrtSession.Result attended = denseAttention(cache, query, positions, weights)) {
+                return attentionOutputs.get(l).run(
+                        Map.of(LlamaGraphs.ATTENDED, tensor(attended, LlamaGraphs.ATTENDED), LlamaGraphs.RESIDUAL, hidden));
+            }
+        }
+    }
+
+    private OrtSession.Result denseAttention(KvCache cache, OnnxTensor query, OnnxTensor positions,
+            AttentionWeights weights) throws OrtException {
+        long[] shape = {cache.size(), config.kvHeads(), config.headSize()};
+        try (OnnxTensor keys = OnnxTensor.createTensor(env, cache.keys(), shape);
+                OnnxTensor values = OnnxTensor.createTensor(env, cache.values(), shape)) {
+            OrtSession.Result result = denseAttention.run(Map.of(LlamaGraphs.QUERY, query, LlamaGraphs.KEYS, keys,
+                    LlamaGraphs.VALUES, values, LlamaGraphs.POSITIONS, positions));
+            long[] top = (long[]) tensor(result, LlamaGraphs.TOP_POSITIONS).getValue();
+            float[] topWeights = (float[]) tensor(result, LlamaGraphs.TOP_WEIGHTS).getValue();
+            for (int i = 0; i < top.length; i++) {
+                weights.add((int) top[i], topWeights[i]);
+            }
+            return result;
+        }
+    }
+
+    private static OnnxTensor tensor(OrtSession.Result result, String name) {
+        return (OnnxTensor) result.get(name).orElseThrow(() -> new IllegalStateException("graph output '" + name + "' missing"));
+    }
+
+    @Override
+    public void close() {
+        try {
+            embedding.close();
+            for (OrtSession s : attentionInputs) {
+                s.close();
+            }
+            for (OrtSession s : attentionOutputs) {
+                s.close();
+            }
+            denseAttention.close();
+            head.close();
+        } catch (OrtException e) {
+            throw new IllegalStateException("could not close decoder sessions: " + e.getMessage(), e);
+        }
+    }
+}

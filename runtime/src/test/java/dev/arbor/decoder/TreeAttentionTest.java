@@ -1,0 +1,70 @@
+package dev.arbor.decoder;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.arbor.testing.SharedData;
+import dev.arbor.tree.SearchMode;
+import dev.arbor.tree.SearchParams;
+import org.junit.jupiter.api.Test;
+
+/** Tree attention against exact attention in the same process. */
+class TreeAttentionTest {
+    /** k beyond every context these tests build, searched exactly: nothing is pruned. */
+    static final SearchParams EVERYTHING = SearchParams.builder().k(1024).mode(SearchMode.EXACT).build();
+
+    @Test
+    void retrievingEveryKeyGivesTheSameGreedyTokensAsExactAttention() {
+        Checkpoint checkpoint = Checkpoint.load(SharedData.stories260kGguf());
+        try (LlamaModel model = LlamaModel.open(checkpoint, StoriesGoldenTest.SESSIONS)) {
+            // 200 tokens: past several sealed blocks and beyond the window, so the tree really is searched.
+            int[] exact = greedy(model, model.newContext(), AttentionMode.EXACT, 200);
+            int[] tree = greedy(model, model.newContext(EVERYTHING), AttentionMode.TREE, 200);
+            assertArrayEquals(exact, tree);
+        }
+    }
+
+    @Test
+    void retrievingEveryKeyGivesLogitsEqualToExactAttention() {
+        Checkpoint checkpoint = Checkpoint.load(SharedData.stories260kBin());
+        try (LlamaModel model = LlamaModel.open(checkpoint, StoriesGoldenTest.SESSIONS)) {
+            int[] tokens = greedy(model, model.newContext(), AttentionMode.EXACT, 150);
+            float[][] exact = model.forward(model.newContext(), tokens, AttentionMode.EXACT);
+            float[][] tree = model.forward(model.newContext(EVERYTHING), tokens, AttentionMode.TREE);
+            double worst = 0;
+            for (int t = 0; t < tokens.length; t++) {
+                for (int i = 0; i < exact[t].length; i++) {
+                    worst = Math.max(worst, Math.abs(exact[t][i] - tree[t][i]));
+                }
+            }
+            assertEquals(0, worst, 1e-3);
+        }
+    }
+
+    @Test
+    void aSmallWindowWithTopKStillFollowsExactAttentionClosely() {
+        Checkpoint checkpoint = Checkpoint.load(SharedData.stories260kGguf());
+        try (LlamaModel model = LlamaModel.open(checkpoint, StoriesGoldenTest.SESSIONS)) {
+            int[] tokens = greedy(model, model.newContext(), AttentionMode.EXACT, 300);
+            float[][] exact = model.forward(model.newContext(), tokens, AttentionMode.EXACT);
+            SearchParams narrow = SearchParams.builder().sinks(4).window(32).k(32).beam(8).build();
+            float[][] tree = model.forward(model.newContext(narrow), tokens, AttentionMode.TREE);
+            int agree = 0;
+            for (int t = 0; t < tokens.length; t++) {
+                agree += Stories260k.argmax(exact[t]) == Stories260k.argmax(tree[t]) ? 1 : 0;
+            }
+            assertTrue(agree >= 0.9 * tokens.length, agree + " of " + tokens.length + " next-token choices agree");
+        }
+    }
+
+    static int[] greedy(LlamaModel model, DecoderContext context, AttentionMode mode, int count) {
+        int[] out = new int[count];
+        int token = 1;
+        for (int i = 0; i < count; i++) {
+            out[i] = token;
+            token = Stories260k.argmax(model.forward(context, new int[] {token}, mode)[0]);
+        }
+        return out;
+    }
+}

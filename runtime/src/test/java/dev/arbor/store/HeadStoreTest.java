@@ -1,0 +1,84 @@
+package dev.arbor.store;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.FloatBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class HeadStoreTest {
+    @TempDir
+    Path directory;
+
+    @Test
+    void rowsSpanSegmentsAndReadBackInPositionOrder() {
+        HeadStore store = HeadStore.builder().keyDim(3).valueDim(2).segmentRows(4).build();
+        for (int i = 0; i < 10; i++) {
+            assertEquals(i, store.append(new float[] {i, i + 0.5f, -i}, new float[] {10 * i, 1}));
+        }
+        assertEquals(10, store.size());
+        assertEquals(3, store.keySegments().size());
+        assertArrayEquals(new float[] {7, 7.5f, -7}, store.key(7));
+        assertArrayEquals(new float[] {90, 1}, store.value(9));
+        assertEquals(2, store.keySegments().get(2).rowCount());
+        assertThrows(IndexOutOfBoundsException.class, () -> store.key(10));
+    }
+
+    @Test
+    void mappedSegmentsCarryAHeaderThatRecoversTheirRows() throws IOException {
+        HeadStore store = HeadStore.builder().keyDim(2).valueDim(2).segmentRows(8).directory(directory).build();
+        for (int i = 0; i < 11; i++) {
+            store.append(new float[] {i, -i}, new float[] {i * 2, 0});
+        }
+        assertTrue(Files.exists(directory.resolve("keys-00001.seg")));
+        Segment reopened = Segment.open(directory.resolve("keys-00001.seg"));
+        assertEquals(3, reopened.rowCount());
+        assertEquals(SegmentHeader.Kind.KEYS, reopened.kind());
+        FloatBuffer rows = reopened.rows();
+        assertEquals(6, rows.remaining());
+        assertEquals(10f, rows.get(4));
+        SegmentHeader header = SegmentHeader.readFrom(ByteBuffer.wrap(Files.readAllBytes(directory.resolve(
+                "values-00000.seg"))));
+        assertEquals(new SegmentHeader(SegmentHeader.Kind.VALUES, VectorFormat.FP32, 2, 8, 8), header);
+    }
+
+    @Test
+    void onnxRuntimeReadsASegmentWithoutCopying() throws OrtException {
+        HeadStore store = HeadStore.builder().keyDim(4).valueDim(4).build();
+        for (int i = 0; i < 5; i++) {
+            store.append(new float[] {i, 1, 2, 3}, new float[4]);
+        }
+        Segment keys = store.keySegments().get(0);
+        FloatBuffer rows = keys.rows();
+        assertTrue(rows.isDirect());
+        try (OnnxTensor tensor = OnnxTensor.createTensor(OrtEnvironment.getEnvironment(), rows, new long[] {5, 4})) {
+            assertFalse(tensor.ownsBuffer(), "ONNX Runtime copied the segment instead of reading it in place");
+            assertEquals(4f, tensor.getFloatBuffer().get(16));
+        }
+    }
+
+    @Test
+    void badInputIsRejectedWithAClearMessage() {
+        HeadStore store = HeadStore.builder().keyDim(3).valueDim(3).build();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> store.append(new float[2], new float[3]));
+        assertTrue(e.getMessage().contains("dimension 2"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> HeadStore.builder().keyDim(0).valueDim(3).build());
+        assertThrows(IllegalArgumentException.class,
+                () -> HeadStore.builder().keyDim(1024).valueDim(1024).segmentRows(1 << 20).build().append(
+                        new float[1024], new float[1024]));
+        assertThrows(IllegalArgumentException.class,
+                () -> SegmentHeader.readFrom(ByteBuffer.allocate(64)));
+    }
+}
