@@ -223,7 +223,7 @@ public final class ArborClient implements AutoCloseable {
 
     private static GeneratedToken token(GenerateResponse t) {
         return new GeneratedToken(t.getIndex(), t.getTokenId(), t.getText(),
-                t.getAttendedList().stream().map(a -> a.getPosition()).toList());
+                List.copyOf(t.getAttendedList()));
     }
 
     private interface Call<T> {

@@ -10,6 +10,8 @@ import dev.arbor.server.context.ContextRegistry;
 import dev.arbor.server.metrics.ArborMetrics;
 import dev.arbor.server.metrics.CallMetrics;
 import dev.arbor.server.metrics.MetricsEndpoint;
+import dev.arbor.server.model.ContextModel;
+import dev.arbor.server.model.LlamaContextModel;
 import dev.arbor.server.model.MiniLmModel;
 import dev.arbor.server.model.ModelCatalog;
 import io.grpc.Server;
@@ -21,6 +23,7 @@ import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
@@ -48,6 +51,7 @@ public final class ArborServer implements AutoCloseable {
     private final ContextRegistry contexts;
     private final ArborMetrics metrics;
     private final ExecutorService ingestExecutor;
+    private final ExecutorService generateExecutor;
     private final HealthStatusManager health = new HealthStatusManager();
     private final Server server;
     private MetricsEndpoint metricsEndpoint;
@@ -58,13 +62,9 @@ public final class ArborServer implements AutoCloseable {
         this.models = models;
         this.contexts = new ContextRegistry(config.dataDir(), models, config.maxContexts());
         this.metrics = new ArborMetrics(contexts);
-        AtomicInteger threadNumber = new AtomicInteger();
-        this.ingestExecutor = Executors.newFixedThreadPool(config.ingestThreads(), r -> {
-            Thread thread = new Thread(r, "arbor-ingest-" + threadNumber.incrementAndGet());
-            thread.setDaemon(true);
-            return thread;
-        });
-        ArborService service = new ArborService(contexts, models, metrics, ingestExecutor,
+        this.ingestExecutor = workers("arbor-ingest-", config.ingestThreads());
+        this.generateExecutor = workers("arbor-generate-", config.generateThreads());
+        ArborService service = new ArborService(contexts, models, metrics, ingestExecutor, generateExecutor,
                 new ArborService.Limits(config.ingestWindow(), config.maxChunkBytes(), config.maxContextTokens()));
         this.server = NettyServerBuilder.forAddress(new InetSocketAddress(config.port()))
                 .addService(ServerInterceptors.intercept(service, new Tenants(), new CallMetrics(metrics)))
@@ -133,7 +133,9 @@ public final class ArborServer implements AutoCloseable {
                 server.awaitTermination(5, TimeUnit.SECONDS);
             }
             ingestExecutor.shutdown();
+            generateExecutor.shutdown();
             ingestExecutor.awaitTermination(30, TimeUnit.SECONDS);
+            generateExecutor.awaitTermination(30, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             server.shutdownNow();
             Thread.currentThread().interrupt();
@@ -144,6 +146,15 @@ public final class ArborServer implements AutoCloseable {
         contexts.close();
         models.close();
         log.info("arbor stopped");
+    }
+
+    private static ExecutorService workers(String prefix, int threads) {
+        AtomicInteger number = new AtomicInteger();
+        return Executors.newFixedThreadPool(threads, r -> {
+            Thread thread = new Thread(r, prefix + number.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        });
     }
 
     @SuppressWarnings("deprecation")
@@ -163,7 +174,10 @@ public final class ArborServer implements AutoCloseable {
             return this;
         }
 
-        /** Loads the configured models (the embedded MiniLM) and opens the contexts in the data directory. */
+        /**
+         * Loads the configured models (the embedded MiniLM, and the decoder if one is configured) and
+         * opens the contexts in the data directory.
+         */
         public ArborServer build() {
             if (config == null) {
                 throw new IllegalStateException("ArborServer.builder().config(...) is required");
@@ -172,8 +186,11 @@ public final class ArborServer implements AutoCloseable {
                     .provider(config.provider())
                     .intraOpThreads(config.threads())
                     .build();
-            ModelCatalog models = new ModelCatalog(List.of(MiniLmModel.open(new SessionFactory(settings))),
-                    config.model());
+            SessionFactory sessions = new SessionFactory(settings);
+            List<ContextModel> loaded = new ArrayList<>();
+            loaded.add(MiniLmModel.open(sessions));
+            config.decoder().ifPresent(checkpoint -> loaded.add(LlamaContextModel.open(checkpoint, sessions)));
+            ModelCatalog models = new ModelCatalog(loaded, config.model());
             return new ArborServer(config, models);
         }
     }

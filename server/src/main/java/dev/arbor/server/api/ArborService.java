@@ -26,8 +26,9 @@ import dev.arbor.retrieval.Span;
 import dev.arbor.server.context.StoredContext;
 import dev.arbor.server.metrics.ArborMetrics;
 import dev.arbor.server.model.ModelCatalog;
-import dev.arbor.server.model.ModelInfo;
+import dev.arbor.server.model.GenerativeIndex;
 import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.util.List;
 import java.util.concurrent.Executor;
@@ -37,6 +38,9 @@ public final class ArborService extends ArborGrpc.ArborImplBase {
     static final int MAX_K = 100;
     static final int DEFAULT_K = 5;
     private static final int MAX_QUESTION_CHARS = 4096;
+    static final int MAX_TOKENS = 4096;
+    static final int DEFAULT_MAX_TOKENS = 128;
+    private static final int OUTBOUND_BYTES = 4096;
 
     /** Limits and sizes the service enforces; see the server configuration. */
     public record Limits(int ingestWindow, int maxChunkBytes, long maxContextTokens) {}
@@ -45,14 +49,16 @@ public final class ArborService extends ArborGrpc.ArborImplBase {
     private final ModelCatalog models;
     private final ArborMetrics metrics;
     private final Executor ingestExecutor;
+    private final Executor generateExecutor;
     private final Limits limits;
 
     public ArborService(ContextRegistry contexts, ModelCatalog models, ArborMetrics metrics, Executor ingestExecutor,
-            Limits limits) {
+            Executor generateExecutor, Limits limits) {
         this.contexts = contexts;
         this.models = models;
         this.metrics = metrics;
         this.ingestExecutor = ingestExecutor;
+        this.generateExecutor = generateExecutor;
         this.limits = limits;
     }
 
@@ -109,6 +115,11 @@ public final class ArborService extends ArborGrpc.ArborImplBase {
                         + Integer.toUnsignedString(request.getK()));
             }
             StoredContext context = find(request.getContext());
+            if (context.model().info().generates()) {
+                throw Status.FAILED_PRECONDITION.withDescription("context '" + request.getContext() + "' uses model '"
+                        + context.model().info().name() + "', a decoder; Retrieve needs a context created with an"
+                        + " encoder model (see ListModels)").asRuntimeException();
+            }
             List<Span> spans = context.retrieve(request.getQuestion(), k);
             if (io.grpc.Context.current().isCancelled()) {
                 return;
@@ -126,25 +137,61 @@ public final class ArborService extends ArborGrpc.ArborImplBase {
 
     @Override
     public void generate(GenerateRequest request, StreamObserver<GenerateResponse> responses) {
+        ServerCallStreamObserver<GenerateResponse> stream = (ServerCallStreamObserver<GenerateResponse>) responses;
+        GenerativeIndex index;
+        int maxTokens;
         try {
             if (request.getPrompt().isBlank()) {
                 throw Failures.invalid("prompt is empty: give the model something to continue");
             }
-            if (request.getMaxTokens() > 4096) {
-                throw Failures.invalid("max_tokens must be between 1 and 4096 (0 means 128), got "
-                        + Integer.toUnsignedString(request.getMaxTokens()));
+            maxTokens = request.getMaxTokens() == 0 ? DEFAULT_MAX_TOKENS : request.getMaxTokens();
+            if (maxTokens < 1 || maxTokens > MAX_TOKENS) {
+                throw Failures.invalid("max_tokens must be between 1 and " + MAX_TOKENS + " (0 means "
+                        + DEFAULT_MAX_TOKENS + "), got " + Integer.toUnsignedString(request.getMaxTokens()));
+            }
+            if (!(request.getTemperature() >= 0 && request.getTemperature() <= 10)) {
+                throw Failures.invalid("temperature must be between 0 and 10, got " + request.getTemperature());
             }
             StoredContext context = find(request.getContext());
-            ModelInfo model = context.model().info();
-            if (!model.generates()) {
+            if (!(context.index() instanceof GenerativeIndex generative)) {
                 throw Status.FAILED_PRECONDITION.withDescription("context '" + request.getContext()
-                        + "' uses model '" + model.name() + "', an encoder that cannot generate text; create the"
-                        + " context with a decoder model (see ListModels) to use Generate").asRuntimeException();
+                        + "' uses model '" + context.model().info().name() + "', an encoder that cannot generate"
+                        + " text; create the context with a decoder model (see ListModels) to use Generate")
+                        .asRuntimeException();
             }
-            throw Status.UNIMPLEMENTED.withDescription("generation is not available in this build").asRuntimeException();
+            index = generative;
         } catch (RuntimeException e) {
             responses.onError(Failures.toStatus(e));
+            return;
         }
+        // Keep little in the transport: a token message is small, and a slow reader should hold back
+        // generation after a few of them rather than after 32 KiB.
+        stream.setOnReadyThreshold(OUTBOUND_BYTES);
+        ReadyGate gate = new ReadyGate(stream);
+        generateExecutor.execute(() -> {
+            try {
+                index.generate(request.getPrompt(), maxTokens, request.getTemperature(), request.getSeed(), token -> {
+                    if (!gate.awaitReady()) {
+                        return false;
+                    }
+                    GenerateResponse.Builder message = GenerateResponse.newBuilder()
+                            .setTokenId(token.id()).setText(token.text()).setIndex(token.index());
+                    for (int position : token.attended()) {
+                        message.addAttended(position);
+                    }
+                    stream.onNext(message.build());
+                    metrics.tokensGenerated(1);
+                    return true;
+                });
+                if (!gate.cancelled()) {
+                    stream.onCompleted();
+                }
+            } catch (RuntimeException e) {
+                if (!gate.cancelled()) {
+                    stream.onError(Failures.toStatus(e));
+                }
+            }
+        });
     }
 
     @Override

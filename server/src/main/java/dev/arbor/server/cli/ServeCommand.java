@@ -34,6 +34,9 @@ public final class ServeCommand implements Callable<Integer>, ArborSubcommand {
     @Option(names = "--model", description = "Default model for new contexts (default all-minilm-l6-v2).")
     String model;
 
+    @Option(names = "--decoder", description = "Decoder checkpoint to serve for Generate (GGUF, llama2.c .bin or HF folder).")
+    Path decoder;
+
     @Option(names = "--provider", description = "ONNX Runtime execution provider: cpu or cuda (default cpu).")
     String provider;
 
@@ -57,6 +60,7 @@ public final class ServeCommand implements Callable<Integer>, ArborSubcommand {
                 .flag("metrics-port", metricsPort)
                 .flag("data-dir", dataDir)
                 .flag("model", model)
+                .flag("decoder", decoder)
                 .flag("provider", provider)
                 .flag("threads", threads)
                 .flag("ingest-threads", ingestThreads)

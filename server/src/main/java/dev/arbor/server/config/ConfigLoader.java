@@ -13,6 +13,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Function;
 
 /**
@@ -29,9 +30,11 @@ public final class ConfigLoader {
         DEFAULTS.put("metrics-port", "9464");
         DEFAULTS.put("data-dir", "arbor-data");
         DEFAULTS.put("model", "all-minilm-l6-v2");
+        DEFAULTS.put("decoder", "");
         DEFAULTS.put("provider", "cpu");
         DEFAULTS.put("threads", "0");
         DEFAULTS.put("ingest-threads", "2");
+        DEFAULTS.put("generate-threads", "2");
         DEFAULTS.put("limits.ingest-window", "4");
         DEFAULTS.put("limits.max-chunk-bytes", String.valueOf(1 << 20));
         DEFAULTS.put("limits.max-contexts", "1000");
@@ -87,9 +90,11 @@ public final class ConfigLoader {
                 parse("metrics-port", Integer::parseInt),
                 parse("data-dir", Path::of),
                 parse("model", s -> s),
+                parse("decoder", s -> s.isEmpty() ? Optional.<Path>empty() : Optional.of(Path.of(s))),
                 parse("provider", ExecutionProvider::parse),
                 parse("threads", Integer::parseInt),
                 parse("ingest-threads", Integer::parseInt),
+                parse("generate-threads", Integer::parseInt),
                 parse("limits.ingest-window", Integer::parseInt),
                 parse("limits.max-chunk-bytes", Integer::parseInt),
                 parse("limits.max-contexts", Integer::parseInt),

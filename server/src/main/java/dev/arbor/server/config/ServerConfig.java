@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Everything a server is configured with. {@link ConfigLoader} builds it from defaults, a YAML file,
@@ -14,23 +15,27 @@ import java.util.Map;
  * @param metricsPort Prometheus HTTP port (0 picks a free one, -1 disables it)
  * @param dataDir where contexts are stored
  * @param model the default model for new contexts
+ * @param decoder checkpoint of a decoder model to serve as well (GGUF, llama2.c .bin or a Hugging Face
+ *     folder), or empty for none
  * @param provider ONNX Runtime execution provider
  * @param threads ONNX Runtime intra-op threads (0 lets ONNX Runtime choose)
  * @param ingestThreads ingestion streams processed at the same time
+ * @param generateThreads Generate calls running at the same time
  * @param ingestWindow chunks one Ingest stream may have in flight (manual flow control)
  * @param maxChunkBytes largest accepted Ingest chunk
  * @param maxContexts contexts the server holds at most
  * @param maxContextTokens tokens one context holds at most
  * @param shutdownGrace how long shutdown waits for in-flight calls before cancelling them
  */
-public record ServerConfig(int port, int metricsPort, Path dataDir, String model, ExecutionProvider provider,
-        int threads, int ingestThreads, int ingestWindow, int maxChunkBytes, int maxContexts, long maxContextTokens,
+public record ServerConfig(int port, int metricsPort, Path dataDir, String model, Optional<Path> decoder,
+        ExecutionProvider provider, int threads, int ingestThreads, int generateThreads, int ingestWindow, int maxChunkBytes, int maxContexts, long maxContextTokens,
         Duration shutdownGrace) {
 
     public ServerConfig {
         checkPort("port", port, false);
         checkPort("metrics-port", metricsPort, true);
         positive("ingest-threads", ingestThreads);
+        positive("generate-threads", generateThreads);
         positive("limits.ingest-window", ingestWindow);
         positive("limits.max-chunk-bytes", maxChunkBytes);
         positive("limits.max-contexts", maxContexts);
@@ -51,9 +56,11 @@ public record ServerConfig(int port, int metricsPort, Path dataDir, String model
         lines.put("metrics-port", String.valueOf(metricsPort));
         lines.put("data-dir", dataDir.toAbsolutePath().toString());
         lines.put("model", model);
+        lines.put("decoder", decoder.map(p -> p.toAbsolutePath().toString()).orElse(""));
         lines.put("provider", provider.name().toLowerCase(java.util.Locale.ROOT));
         lines.put("threads", String.valueOf(threads));
         lines.put("ingest-threads", String.valueOf(ingestThreads));
+        lines.put("generate-threads", String.valueOf(generateThreads));
         lines.put("limits.ingest-window", String.valueOf(ingestWindow));
         lines.put("limits.max-chunk-bytes", String.valueOf(maxChunkBytes));
         lines.put("limits.max-contexts", String.valueOf(maxContexts));

@@ -95,6 +95,11 @@ public final class StoredContext implements AutoCloseable {
         return index.appender();
     }
 
+    /** The model's index over this context, for what goes beyond retrieval (generation). */
+    public DocumentIndex index() {
+        return index;
+    }
+
     public List<Span> retrieve(String question, int k) {
         return index.retrieve(question, k);
     }

@@ -12,10 +12,13 @@ import java.time.Duration;
 public final class ArborMetrics {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final Counter ingestedTokens;
+    private final Counter generatedTokens;
 
     public ArborMetrics(ContextRegistry contexts) {
         ingestedTokens = Counter.builder("arbor.ingested.tokens")
                 .description("Tokens committed to context stores by Ingest").register(registry);
+        generatedTokens = Counter.builder("arbor.generated.tokens")
+                .description("Tokens streamed to clients by Generate").register(registry);
         Gauge.builder("arbor.contexts", contexts, ContextRegistry::size)
                 .description("Contexts held by this server").register(registry);
         Gauge.builder("arbor.store.bytes", contexts, ContextRegistry::bytesOnDisk)
@@ -24,6 +27,10 @@ public final class ArborMetrics {
 
     public void tokensIngested(long tokens) {
         ingestedTokens.increment(tokens);
+    }
+
+    public void tokensGenerated(long tokens) {
+        generatedTokens.increment(tokens);
     }
 
     /** Records one finished call of {@code method} with its outcome. */

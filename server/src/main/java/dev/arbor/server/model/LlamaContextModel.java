@@ -1,0 +1,53 @@
+package dev.arbor.server.model;
+
+import dev.arbor.decoder.Checkpoint;
+import dev.arbor.decoder.LlamaModel;
+import dev.arbor.ort.SessionFactory;
+import java.nio.file.Path;
+
+/**
+ * A Llama-family decoder from a checkpoint file (GGUF, llama2.c or a Hugging Face folder), run by the
+ * runtime's {@link LlamaModel} with tree attention over each context's KV cache. Contexts of this
+ * model serve Generate; Retrieve is for encoder models.
+ */
+public final class LlamaContextModel implements ContextModel {
+    private final String name;
+    private final LlamaModel model;
+
+    private LlamaContextModel(String name, LlamaModel model) {
+        this.name = name;
+        this.model = model;
+    }
+
+    /** Loads {@code checkpoint}; the model is named after the file (without extension). */
+    public static LlamaContextModel open(Path checkpoint, SessionFactory sessions) {
+        String file = checkpoint.getFileName().toString();
+        String name = file.contains(".") ? file.substring(0, file.lastIndexOf('.')) : file;
+        return new LlamaContextModel(name, LlamaModel.open(Checkpoint.load(checkpoint), sessions));
+    }
+
+    @Override
+    public ModelInfo info() {
+        return new ModelInfo(name, true, model.tokenizer().vocabSize(), model.config().kvDim(),
+                "Llama decoder " + name + " (" + model.config().layers() + " layers): Generate with tree attention");
+    }
+
+    @Override
+    public DocumentIndex newIndex() {
+        return new LlamaDocumentIndex(model);
+    }
+
+    @Override
+    public String detokenize(long[] ids) {
+        int[] narrow = new int[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+            narrow[i] = (int) ids[i];
+        }
+        return model.tokenizer().decode(narrow);
+    }
+
+    @Override
+    public void close() {
+        model.close();
+    }
+}
