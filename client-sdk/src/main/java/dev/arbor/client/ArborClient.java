@@ -63,7 +63,6 @@ public final class ArborClient implements AutoCloseable {
                 ? ManagedChannelBuilder.forTarget(builder.target)
                         .usePlaintext()
                         .defaultServiceConfig(serviceConfig(builder.maxAttempts))
-                        .enableRetry()
                         .maxInboundMessageSize(8 << 20)
                         .build()
                 : builder.channel;
@@ -251,6 +250,9 @@ public final class ArborClient implements AutoCloseable {
 
     /** Retries UNAVAILABLE (server restarting, connection lost) with exponential backoff. */
     private static Map<String, ?> serviceConfig(int maxAttempts) {
+        if (maxAttempts == 1) {
+            return Map.of("methodConfig", List.of(Map.of("name", List.of(Map.of("service", "arbor.v1.Arbor")))));
+        }
         Map<String, Object> retry = Map.of(
                 "maxAttempts", (double) maxAttempts,
                 "initialBackoff", "0.2s",
