@@ -28,13 +28,14 @@ class ShutdownAndRestartTest {
         long charsBefore;
         long tokensBefore;
         ArborServer server = TestServers.start(dataDir);
-        try (ArborClient client = ArborClient.builder().target("localhost:" + server.port()).maxAttempts(1).build()) {
+        try (ArborClient client = ArborClient.builder().target("localhost:" + server.port()).maxAttempts(1)
+                .chunkBytes(8192).build()) {
             client.createContext("survivor");
             client.ingest("survivor", "Prince Andrei looked at the sky above Austerlitz. It was high and calm. ");
             CountDownLatch started = new CountDownLatch(1);
             CompletableFuture<IngestProgress> ingest = client.ingestAsync("survivor",
                     new ByteArrayInputStream(book.getBytes(StandardCharsets.UTF_8)), p -> started.countDown());
-            assertTrue(started.await(120, TimeUnit.SECONDS), "ingestion made progress");
+            assertTrue(started.await(300, TimeUnit.SECONDS), "ingestion made progress");
             long t = System.nanoTime();
             server.close();
             double seconds = (System.nanoTime() - t) / 1e9;

@@ -151,7 +151,10 @@ final class IngestCall implements StreamObserver<IngestRequest> {
             case KIND_NOT_SET -> throw Failures.invalid("empty IngestRequest: set 'text' or 'tokens'");
         }
         metrics.tokensIngested(writer.tokensCommitted() - before);
-        // Progress is advisory: skip it while the client is not reading, so it cannot pile up here.
+    }
+
+    /** After each step. Progress is advisory: skipped while the client is not reading, so it cannot pile up. */
+    private void reportProgress() {
         if (responses.isReady()) {
             responses.onNext(progress(false));
         }
@@ -168,7 +171,7 @@ final class IngestCall implements StreamObserver<IngestRequest> {
                     + "' is already being ingested by another call; wait for it to finish").asRuntimeException();
         }
         context = found;
-        writer = new ContextWriter(found, () -> cancelled);
+        writer = new ContextWriter(found, () -> cancelled, this::reportProgress);
         log.info("ingest started tenant={} context={} tokens={}", tenant, name, found.tokens());
     }
 

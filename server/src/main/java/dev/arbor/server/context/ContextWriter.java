@@ -15,12 +15,18 @@ public final class ContextWriter {
 
     private final StoredContext context;
     private final BooleanSupplier cancelled;
+    private final Runnable afterStep;
     private final DocumentIndex.Appender appender;
     private long tokensCommitted;
 
-    public ContextWriter(StoredContext context, BooleanSupplier cancelled) {
+    /**
+     * @param cancelled asked before each step; true stops the ingestion
+     * @param afterStep runs after each step, e.g. to report progress
+     */
+    public ContextWriter(StoredContext context, BooleanSupplier cancelled, Runnable afterStep) {
         this.context = context;
         this.cancelled = cancelled;
+        this.afterStep = afterStep;
         this.appender = context.newAppender();
     }
 
@@ -39,6 +45,7 @@ public final class ContextWriter {
             }
             tokensCommitted = context.append(appender, text.substring(from, to));
             from = to;
+            afterStep.run();
         }
     }
 
