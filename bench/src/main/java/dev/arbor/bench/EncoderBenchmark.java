@@ -52,7 +52,7 @@ public final class EncoderBenchmark implements Callable<Integer> {
     Path json;
 
     /** One measurement. */
-    public record Result(long tokens, long chars, double seconds, WindowPlan plan, int threads) {
+    public record Result(long tokens, long chars, double seconds, double cpuSeconds, WindowPlan plan, int threads) {
         public double tokensPerSecond() {
             return tokens / seconds;
         }
@@ -63,6 +63,9 @@ public final class EncoderBenchmark implements Callable<Integer> {
             fields.put("tokens", tokens);
             fields.put("chars", chars);
             fields.put("seconds", Math.round(seconds * 1000) / 1000.0);
+            // On a shared machine wall time depends on the neighbours; CPU time shows the cost itself.
+            fields.put("cpu_seconds", Math.round(cpuSeconds * 1000) / 1000.0);
+            fields.put("encoder_tokens_per_cpu_s", Math.round(tokens / cpuSeconds * 10) / 10.0);
             fields.put("window_tokens", plan.windowTokens());
             fields.put("overlap_tokens", plan.overlapTokens());
             fields.put("batch_windows", plan.batchWindows());
@@ -84,11 +87,18 @@ public final class EncoderBenchmark implements Callable<Integer> {
     public static Result measure(String sample, SessionSettings settings, WindowPlan plan) {
         try (MiniLmEncoder encoder = MiniLmEncoder.open(new SessionFactory(settings))) {
             encode(encoder, sample.substring(0, Math.min(WARM_UP_CHARS, sample.length())), plan);
+            long cpuStart = processCpuNanos();
             long start = System.nanoTime();
             long tokens = encode(encoder, sample, plan);
             double seconds = (System.nanoTime() - start) / 1e9;
-            return new Result(tokens, sample.length(), seconds, plan, settings.intraOpThreads());
+            double cpuSeconds = (processCpuNanos() - cpuStart) / 1e9;
+            return new Result(tokens, sample.length(), seconds, cpuSeconds, plan, settings.intraOpThreads());
         }
+    }
+
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
     private static long encode(MiniLmEncoder encoder, String text, WindowPlan plan) {
