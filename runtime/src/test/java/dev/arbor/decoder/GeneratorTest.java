@@ -77,6 +77,25 @@ class GeneratorTest {
     }
 
     @Test
+    void aTinyNucleusAlwaysPicksTheMostLikelyToken() {
+        float[] logits = {0.5f, 2f, 1.9f, -1f};
+        for (long seed = 0; seed < 20; seed++) {
+            assertEquals(1, new Sampler(1f, 0.01f, seed).next(logits));
+        }
+    }
+
+    @Test
+    void treeAttentionCanBeChosenPerRequestAndReportsAttendedPositions() {
+        List<GeneratedToken> streamed = new ArrayList<>();
+        Generation g = new Generator(model).generate(model.newContext(), new int[] {1},
+                GenerationSettings.builder().mode(AttentionMode.TREE).treeParams(TreeAttentionTest.EVERYTHING)
+                        .maxTokens(64).build(), streamed::add);
+        assertArrayEquals(Stories260k.GREEDY_64, g.tokens());
+        GeneratedToken last = streamed.get(streamed.size() - 1);
+        assertTrue(Arrays.stream(last.attended()).allMatch(p -> p >= 0 && p <= 64), Arrays.toString(last.attended()));
+    }
+
+    @Test
     void badSamplingSettingsAreRejectedWithTheReason() {
         var e = assertThrows(IllegalArgumentException.class, () -> new Sampler(0.5f, 0f, 1));
         assertTrue(e.getMessage().contains("top_p"), e.getMessage());

@@ -18,9 +18,9 @@ class TreeAttentionTest {
     void retrievingEveryKeyGivesTheSameGreedyTokensAsExactAttention() {
         Checkpoint checkpoint = Checkpoint.load(SharedData.stories260kGguf());
         try (LlamaModel model = LlamaModel.open(checkpoint, StoriesGoldenTest.SESSIONS)) {
-            // 200 tokens: past several sealed blocks and beyond the window, so the tree really is searched.
-            int[] exact = greedy(model, model.newContext(), AttentionMode.EXACT, 200);
-            int[] tree = greedy(model, model.newContext(EVERYTHING), AttentionMode.TREE, 200);
+            // 160 tokens: beyond the window and over several leaves, so the tree really is searched.
+            int[] exact = greedy(model, model.newContext(), AttentionMode.EXACT, 160);
+            int[] tree = greedy(model, model.newContext(EVERYTHING), AttentionMode.TREE, 160);
             assertArrayEquals(exact, tree);
         }
     }
@@ -29,7 +29,7 @@ class TreeAttentionTest {
     void retrievingEveryKeyGivesLogitsEqualToExactAttention() {
         Checkpoint checkpoint = Checkpoint.load(SharedData.stories260kBin());
         try (LlamaModel model = LlamaModel.open(checkpoint, StoriesGoldenTest.SESSIONS)) {
-            int[] tokens = greedy(model, model.newContext(), AttentionMode.EXACT, 150);
+            int[] tokens = greedy(model, model.newContext(), AttentionMode.EXACT, 120);
             float[][] exact = model.forward(model.newContext(), tokens, AttentionMode.EXACT);
             float[][] tree = model.forward(model.newContext(EVERYTHING), tokens, AttentionMode.TREE);
             double worst = 0;
@@ -46,7 +46,7 @@ class TreeAttentionTest {
     void aSmallWindowWithTopKStillFollowsExactAttentionClosely() {
         Checkpoint checkpoint = Checkpoint.load(SharedData.stories260kGguf());
         try (LlamaModel model = LlamaModel.open(checkpoint, StoriesGoldenTest.SESSIONS)) {
-            int[] tokens = greedy(model, model.newContext(), AttentionMode.EXACT, 300);
+            int[] tokens = greedy(model, model.newContext(), AttentionMode.EXACT, 240);
             float[][] exact = model.forward(model.newContext(), tokens, AttentionMode.EXACT);
             SearchParams narrow = SearchParams.builder().sinks(4).window(32).k(32).beam(8).build();
             float[][] tree = model.forward(model.newContext(narrow), tokens, AttentionMode.TREE);
