@@ -51,8 +51,9 @@ public final class AttentionBenchmark implements Callable<Integer> {
     @Option(names = "--keys", description = "synthetic or corpus (default: ${DEFAULT-VALUE}).", defaultValue = "synthetic")
     String keys;
 
-    @Option(names = "--corpus", description = "Text file whose encoder token vectors are the keys (--keys corpus).")
-    Path corpus;
+    @Option(names = "--corpus", description = "Text file(s), read in order, whose MiniLM token vectors are the keys"
+            + " (--keys corpus; repeat the option for more files).")
+    List<Path> corpus;
 
     @Option(names = "--json", description = "Write the result object to this file as well as to stdout.")
     Path json;
@@ -94,15 +95,21 @@ public final class AttentionBenchmark implements Callable<Integer> {
         double recallSum = 0;
         double errorSum = 0;
         Map<String, Object> result = new LinkedHashMap<>();
-        float[] keyRows = new float[n * dim];
-        float[] valueRows = new float[n * dim];
+        CorpusKeys corpusKeys = keys.equals("corpus") ? new CorpusKeys(corpus, n, warmup + queries) : null;
+        if (corpusKeys != null) {
+            // The retrieval workload is one head of encoder vectors, whatever --heads and --dim say.
+            heads = 1;
+            dim = corpusKeys.dim;
+        }
+        float[] keyRows = corpusKeys != null ? corpusKeys.keys : new float[n * dim];
+        float[] valueRows = corpusKeys != null ? corpusKeys.keys : new float[n * dim];
         SessionFactory sessions = new SessionFactory(SessionSettings.builder().intraOpThreads(2).build());
         try (DenseAttention dense = DenseAttention.open(sessions)) {
-            warmUpInserts(keyRows, valueRows);
+            warmUpInserts();
             for (int head = 0; head < heads; head++) {
                 SyntheticKeys source = new SyntheticKeys(dim, seed * 1000 + head);
                 SplittableRandom noise = new SplittableRandom(seed * 7919 + head);
-                for (int t = 0; t < n; t++) {
+                for (int t = 0; corpusKeys == null && t < n; t++) {
                     source.keyValue(t, noise, keyRows, t * dim, valueRows, t * dim);
                 }
                 HeadStore store = HeadStore.builder()
@@ -116,13 +123,13 @@ public final class AttentionBenchmark implements Callable<Integer> {
                 List<TensorData> valueSegments = tensors("values", store.valueSegments());
                 SplittableRandom queryRandom = new SplittableRandom(seed * 104729 + head);
                 for (int i = 0; i < warmup; i++) {
-                    float[] query = source.query(n, queryRandom);
+                    float[] query = corpusKeys != null ? corpusKeys.queries[queries + i] : source.query(n, queryRandom);
                     dense.runSegments(queryTensor(query), keySegments, valueSegments, scale);
                     tree.attend(query, scale, params);
                 }
                 List<float[]> timed = new ArrayList<>();
                 for (int i = 0; i < queries; i++) {
-                    float[] query = source.query(n, queryRandom);
+                    float[] query = corpusKeys != null ? corpusKeys.queries[i] : source.query(n, queryRandom);
                     timed.add(query);
                     long start = System.nanoTime();
                     float[] exact = dense.runSegments(queryTensor(query), keySegments, valueSegments, scale);
@@ -207,8 +214,10 @@ public final class AttentionBenchmark implements Callable<Integer> {
      * Builds and drops a tree over other keys first, so head 0's timed inserts run compiled code, as
      * they would in a server that has been up for a while (the Vector API is slow until compiled).
      */
-    private void warmUpInserts(float[] keyRows, float[] valueRows) {
+    private void warmUpInserts() {
         int count = Math.min(n, 1 << 16);
+        float[] keyRows = new float[count * dim];
+        float[] valueRows = new float[count * dim];
         SyntheticKeys source = new SyntheticKeys(dim, ~seed);
         SplittableRandom noise = new SplittableRandom(~seed);
         for (int t = 0; t < count; t++) {
@@ -360,9 +369,18 @@ public final class AttentionBenchmark implements Callable<Integer> {
         }
         switch (keys) {
             case "synthetic" -> { }
-            case "corpus" -> throw new CommandLine.ParameterException(new CommandLine(spec),
-                    "--keys corpus needs the MiniLM token encoder (the model-runtime issue), which is not available"
-                            + " in this build yet; use --keys synthetic");
+            case "corpus" -> {
+                if (corpus == null || corpus.isEmpty()) {
+                    throw new CommandLine.ParameterException(new CommandLine(spec),
+                            "--keys corpus needs --corpus FILE (a text file, e.g. ../shared/data/<book>.txt)");
+                }
+                for (Path file : corpus) {
+                    if (!Files.isRegularFile(file)) {
+                        throw new CommandLine.ParameterException(new CommandLine(spec),
+                                "--corpus " + file + " is not a readable file");
+                    }
+                }
+            }
             default -> throw new CommandLine.ParameterException(new CommandLine(spec),
                     "--keys must be synthetic or corpus, got '" + keys + "'");
         }
