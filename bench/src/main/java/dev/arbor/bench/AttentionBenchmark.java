@@ -36,9 +36,6 @@ import picocli.CommandLine.Option;
         mixinStandardHelpOptions = true,
         description = "Measure tree attention against exact dense attention (ONNX Runtime) and JVector.")
 public final class AttentionBenchmark implements Callable<Integer> {
-    private static final com.sun.management.OperatingSystemMXBean PROCESS =
-            (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
-
     @Option(names = "--n", description = "Keys per head (default: ${DEFAULT-VALUE}).", defaultValue = "65536")
     int n;
 
@@ -95,8 +92,6 @@ public final class AttentionBenchmark implements Callable<Integer> {
         SearchParams params = paramsBuilder.build();
         double[] exactNanos = new double[queries];
         double[] treeNanos = new double[queries];
-        double[] exactCpuNanos = new double[queries];
-        double[] treeCpuNanos = new double[queries];
         double recallSum = 0;
         double errorSum = 0;
         Map<String, Object> result = new LinkedHashMap<>();
@@ -138,18 +133,13 @@ public final class AttentionBenchmark implements Callable<Integer> {
                     timed.add(query);
                     // The tree goes first: ONNX Runtime's pool threads spin for a while after a run and
                     // would take the cores from whatever is timed right after it.
-                    long startCpu = PROCESS.getProcessCpuTime();
                     long start = System.nanoTime();
                     AttentionResult attended = tree.attend(query, scale, params);
                     long middle = System.nanoTime();
-                    long middleCpu = PROCESS.getProcessCpuTime();
                     float[] exact = dense.runSegments(queryTensor(query), keySegments, valueSegments, scale);
                     long end = System.nanoTime();
-                    long endCpu = PROCESS.getProcessCpuTime();
                     treeNanos[i] += middle - start;
                     exactNanos[i] += end - middle;
-                    treeCpuNanos[i] += middleCpu - startCpu;
-                    exactCpuNanos[i] += endCpu - middleCpu;
                     recallSum += recall(bruteForceTopK(keyRows, query), attended.positions());
                     errorSum += relativeError(attended.output(), exact);
                 }
@@ -171,10 +161,6 @@ public final class AttentionBenchmark implements Callable<Integer> {
         out.put("recall_at_k", recallSum / measured);
         out.put("rel_error", errorSum / measured);
         out.putAll(result);
-        // CPU time of the whole process per query (all ONNX Runtime threads included): on a shared,
-        // loaded machine this is steadier than wall time, which the target fields above use.
-        out.put("exact_cpu_ms", median(exactCpuNanos) / 1e6);
-        out.put("tree_cpu_ms", median(treeCpuNanos) / 1e6);
         out.put("queries", queries);
         out.put("seed", seed);
         out.put("search", Map.of("mode", params.mode().toString(), "beam", params.beam(), "sinks", params.sinks(),

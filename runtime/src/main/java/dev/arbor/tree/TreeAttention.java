@@ -118,10 +118,14 @@ final class TreeAttention {
             max = Math.max(max, scale * extraScores[i]);
         }
 
-        // Fine terms are summed in float lanes and flushed into doubles every FLUSH terms: SIMD speed,
-        // with the rounding of at most FLUSH float additions per partial sum.
+        // Fine terms go in batches of FLUSH: first every value row of the batch is copied out of the
+        // store (independent loads the CPU overlaps; reading and adding row by row stalls on each
+        // random access), then summed in float lanes and flushed into doubles, so each partial sum
+        // carries the rounding of at most FLUSH float additions.
         double[] output = new double[valueDim];
         float[] partial = new float[valueDim];
+        float[] rows = new float[FLUSH * valueDim];
+        float[] rowWeights = new float[FLUSH];
         double denominator = 0;
         int pending = 0;
         int fineCount = retrieval.scannedCount + extraCount;
@@ -134,14 +138,14 @@ final class TreeAttention {
             if (weight < NEGLIGIBLE) {
                 continue;
             }
-            store.readValue(position, value, 0);
-            Dot.addScaled(value, 0, (float) weight, partial, valueDim);
-            if (++pending == FLUSH) {
-                flush(partial, output);
+            store.readValue(position, rows, pending * valueDim);
+            rowWeights[pending++] = (float) weight;
+            if (pending == FLUSH) {
+                sumRows(rows, rowWeights, pending, partial, output);
                 pending = 0;
             }
         }
-        flush(partial, output);
+        sumRows(rows, rowWeights, pending, partial, output);
         for (int i = 0; i < prunedCount; i++) {
             if (coarseCounts[i] == 0) {
                 continue;
@@ -169,6 +173,14 @@ final class TreeAttention {
             weights[i] = (float) (Math.exp(scale * retrieved.scores()[i] - max) / denominator);
         }
         return new AttentionResult(result, retrieved.positions(), weights);
+    }
+
+    private static void sumRows(float[] rows, float[] weights, int count, float[] partial, double[] output) {
+        int valueDim = partial.length;
+        for (int r = 0; r < count; r++) {
+            Dot.addScaled(rows, r * valueDim, weights[r], partial, valueDim);
+        }
+        flush(partial, output);
     }
 
     private static void flush(float[] partial, double[] output) {
