@@ -10,6 +10,7 @@ import dev.arbor.store.Segment;
 import dev.arbor.tree.AttentionResult;
 import dev.arbor.tree.AttentionTree;
 import dev.arbor.tree.SearchParams;
+import dev.arbor.tree.TreeSettings;
 import io.github.jbellis.jvector.graph.GraphSearcher;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -73,6 +74,9 @@ public final class AttentionBenchmark implements Callable<Integer> {
     @Option(names = "--beam", description = "Override the default search beam (default: SearchParams.defaults()).")
     Integer beam;
 
+    @Option(names = "--leaf", description = "Override the tree's leaf capacity (default: TreeSettings.defaults()).")
+    Integer leaf;
+
     @Option(names = "--jvector", negatable = true, defaultValue = "true", fallbackValue = "true",
             description = "Build and measure the JVector baseline on head 0 (default: ${DEFAULT-VALUE}).")
     boolean jvector;
@@ -117,7 +121,7 @@ public final class AttentionBenchmark implements Callable<Integer> {
                         .valueDim(dim)
                         .segmentRows(segmentRows())
                         .build();
-                AttentionTree tree = AttentionTree.builder().store(store).build();
+                AttentionTree tree = AttentionTree.builder().store(store).settings(treeSettings()).build();
                 double insertSeconds = appendAll(tree, keyRows, valueRows);
                 List<TensorData> keySegments = tensors("keys", store.keySegments());
                 List<TensorData> valueSegments = tensors("values", store.valueSegments());
@@ -163,6 +167,7 @@ public final class AttentionBenchmark implements Callable<Integer> {
         out.putAll(result);
         out.put("queries", queries);
         out.put("seed", seed);
+        out.put("leaf_capacity", treeSettings().leafCapacity());
         out.put("search", Map.of("mode", params.mode().toString(), "beam", params.beam(), "sinks", params.sinks(),
                 "window", params.window()));
         String text = new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(out);
@@ -273,6 +278,14 @@ public final class AttentionBenchmark implements Callable<Integer> {
             tree.append(key, value);
         }
         return (System.nanoTime() - start) / 1e9;
+    }
+
+    private TreeSettings treeSettings() {
+        TreeSettings.Builder settings = TreeSettings.builder();
+        if (leaf != null) {
+            settings.leafCapacity(leaf);
+        }
+        return settings.build();
     }
 
     /** One segment for the whole head when it fits in 256 MiB, sized to n so no memory sits unused. */
