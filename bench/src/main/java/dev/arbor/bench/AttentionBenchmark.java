@@ -10,6 +10,7 @@ import dev.arbor.store.Segment;
 import dev.arbor.tree.AttentionResult;
 import dev.arbor.tree.AttentionTree;
 import dev.arbor.tree.SearchParams;
+import dev.arbor.tree.TreeSettings;
 import io.github.jbellis.jvector.graph.GraphSearcher;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -51,8 +52,9 @@ public final class AttentionBenchmark implements Callable<Integer> {
     @Option(names = "--keys", description = "synthetic or corpus (default: ${DEFAULT-VALUE}).", defaultValue = "synthetic")
     String keys;
 
-    @Option(names = "--corpus", description = "Text file whose encoder token vectors are the keys (--keys corpus).")
-    Path corpus;
+    @Option(names = "--corpus", description = "Text file(s), read in order, whose MiniLM token vectors are the keys"
+            + " (--keys corpus; repeat the option for more files).")
+    List<Path> corpus;
 
     @Option(names = "--json", description = "Write the result object to this file as well as to stdout.")
     Path json;
@@ -71,6 +73,9 @@ public final class AttentionBenchmark implements Callable<Integer> {
 
     @Option(names = "--beam", description = "Override the default search beam (default: SearchParams.defaults()).")
     Integer beam;
+
+    @Option(names = "--leaf", description = "Override the tree's leaf capacity (default: TreeSettings.defaults()).")
+    Integer leaf;
 
     @Option(names = "--jvector", negatable = true, defaultValue = "true", fallbackValue = "true",
             description = "Build and measure the JVector baseline on head 0 (default: ${DEFAULT-VALUE}).")
@@ -94,15 +99,21 @@ public final class AttentionBenchmark implements Callable<Integer> {
         double recallSum = 0;
         double errorSum = 0;
         Map<String, Object> result = new LinkedHashMap<>();
-        float[] keyRows = new float[n * dim];
-        float[] valueRows = new float[n * dim];
+        CorpusKeys corpusKeys = keys.equals("corpus") ? new CorpusKeys(corpus, n, warmup + queries) : null;
+        if (corpusKeys != null) {
+            // The retrieval workload is one head of encoder vectors, whatever --heads and --dim say.
+            heads = 1;
+            dim = corpusKeys.dim;
+        }
+        float[] keyRows = corpusKeys != null ? corpusKeys.keys : new float[n * dim];
+        float[] valueRows = corpusKeys != null ? corpusKeys.keys : new float[n * dim];
         SessionFactory sessions = new SessionFactory(SessionSettings.builder().intraOpThreads(2).build());
         try (DenseAttention dense = DenseAttention.open(sessions)) {
-            warmUpInserts(keyRows, valueRows);
+            warmUpInserts();
             for (int head = 0; head < heads; head++) {
                 SyntheticKeys source = new SyntheticKeys(dim, seed * 1000 + head);
                 SplittableRandom noise = new SplittableRandom(seed * 7919 + head);
-                for (int t = 0; t < n; t++) {
+                for (int t = 0; corpusKeys == null && t < n; t++) {
                     source.keyValue(t, noise, keyRows, t * dim, valueRows, t * dim);
                 }
                 HeadStore store = HeadStore.builder()
@@ -110,27 +121,29 @@ public final class AttentionBenchmark implements Callable<Integer> {
                         .valueDim(dim)
                         .segmentRows(segmentRows())
                         .build();
-                AttentionTree tree = AttentionTree.builder().store(store).build();
+                AttentionTree tree = AttentionTree.builder().store(store).settings(treeSettings()).build();
                 double insertSeconds = appendAll(tree, keyRows, valueRows);
                 List<TensorData> keySegments = tensors("keys", store.keySegments());
                 List<TensorData> valueSegments = tensors("values", store.valueSegments());
                 SplittableRandom queryRandom = new SplittableRandom(seed * 104729 + head);
                 for (int i = 0; i < warmup; i++) {
-                    float[] query = source.query(n, queryRandom);
-                    dense.runSegments(queryTensor(query), keySegments, valueSegments, scale);
+                    float[] query = corpusKeys != null ? corpusKeys.queries[queries + i] : source.query(n, queryRandom);
                     tree.attend(query, scale, params);
+                    dense.runSegments(queryTensor(query), keySegments, valueSegments, scale);
                 }
                 List<float[]> timed = new ArrayList<>();
                 for (int i = 0; i < queries; i++) {
-                    float[] query = source.query(n, queryRandom);
+                    float[] query = corpusKeys != null ? corpusKeys.queries[i] : source.query(n, queryRandom);
                     timed.add(query);
+                    // The tree goes first: ONNX Runtime's pool threads spin for a while after a run and
+                    // would take the cores from whatever is timed right after it.
                     long start = System.nanoTime();
-                    float[] exact = dense.runSegments(queryTensor(query), keySegments, valueSegments, scale);
-                    long middle = System.nanoTime();
                     AttentionResult attended = tree.attend(query, scale, params);
+                    long middle = System.nanoTime();
+                    float[] exact = dense.runSegments(queryTensor(query), keySegments, valueSegments, scale);
                     long end = System.nanoTime();
-                    exactNanos[i] += middle - start;
-                    treeNanos[i] += end - middle;
+                    treeNanos[i] += middle - start;
+                    exactNanos[i] += end - middle;
                     recallSum += recall(bruteForceTopK(keyRows, query), attended.positions());
                     errorSum += relativeError(attended.output(), exact);
                 }
@@ -154,6 +167,7 @@ public final class AttentionBenchmark implements Callable<Integer> {
         out.putAll(result);
         out.put("queries", queries);
         out.put("seed", seed);
+        out.put("leaf_capacity", treeSettings().leafCapacity());
         out.put("search", Map.of("mode", params.mode().toString(), "beam", params.beam(), "sinks", params.sinks(),
                 "window", params.window()));
         String text = new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(out);
@@ -193,6 +207,8 @@ public final class AttentionBenchmark implements Callable<Integer> {
             }
             result.put("jvector_ms_per_head", median(jvectorNanos) / 1e6);
             result.put("jvector_recall", jvectorRecall / timed.size());
+            result.put("tree_at_jvector_recall", treeAtRecall(tree, keyRows, timed, params,
+                    jvectorRecall / timed.size()));
             result.put("insert_per_s", n / insertSeconds);
             result.put("jvector_insert_per_s", n / baseline.insertSeconds());
         } else {
@@ -207,8 +223,10 @@ public final class AttentionBenchmark implements Callable<Integer> {
      * Builds and drops a tree over other keys first, so head 0's timed inserts run compiled code, as
      * they would in a server that has been up for a while (the Vector API is slow until compiled).
      */
-    private void warmUpInserts(float[] keyRows, float[] valueRows) {
+    private void warmUpInserts() {
         int count = Math.min(n, 1 << 16);
+        float[] keyRows = new float[count * dim];
+        float[] valueRows = new float[count * dim];
         SyntheticKeys source = new SyntheticKeys(dim, ~seed);
         SplittableRandom noise = new SplittableRandom(~seed);
         for (int t = 0; t < count; t++) {
@@ -223,6 +241,33 @@ public final class AttentionBenchmark implements Callable<Integer> {
         n = saved;
     }
 
+    /**
+     * The tree with the smallest beam (of 4, 8, 16, 32, the default) whose recall reaches {@code target}:
+     * compares speed with JVector at equal recall, where the default beam buys more recall than JVector's.
+     */
+    private Map<String, Object> treeAtRecall(AttentionTree tree, float[] keyRows, List<float[]> timed,
+            SearchParams params, double target) {
+        Map<String, Object> point = new LinkedHashMap<>();
+        for (int candidate : new int[] {4, 8, 16, 32, params.beam()}) {
+            SearchParams narrower = params.toBuilder().beam(candidate).build();
+            double[] nanos = new double[timed.size()];
+            double recall = 0;
+            for (int i = 0; i < timed.size(); i++) {
+                long start = System.nanoTime();
+                long[] found = tree.search(timed.get(i), narrower).positions();
+                nanos[i] = System.nanoTime() - start;
+                recall += recall(bruteForceTopK(keyRows, timed.get(i)), found);
+            }
+            point.put("beam", candidate);
+            point.put("ms_per_head", median(nanos) / 1e6);
+            point.put("recall", recall / timed.size());
+            if (recall / timed.size() >= target) {
+                break;
+            }
+        }
+        return point;
+    }
+
     private double appendAll(AttentionTree tree, float[] keyRows, float[] valueRows) {
         float[] key = new float[dim];
         float[] value = new float[dim];
@@ -233,6 +278,14 @@ public final class AttentionBenchmark implements Callable<Integer> {
             tree.append(key, value);
         }
         return (System.nanoTime() - start) / 1e9;
+    }
+
+    private TreeSettings treeSettings() {
+        TreeSettings.Builder settings = TreeSettings.builder();
+        if (leaf != null) {
+            settings.leafCapacity(leaf);
+        }
+        return settings.build();
     }
 
     /** One segment for the whole head when it fits in 256 MiB, sized to n so no memory sits unused. */
@@ -360,9 +413,18 @@ public final class AttentionBenchmark implements Callable<Integer> {
         }
         switch (keys) {
             case "synthetic" -> { }
-            case "corpus" -> throw new CommandLine.ParameterException(new CommandLine(spec),
-                    "--keys corpus needs the MiniLM token encoder (the model-runtime issue), which is not available"
-                            + " in this build yet; use --keys synthetic");
+            case "corpus" -> {
+                if (corpus == null || corpus.isEmpty()) {
+                    throw new CommandLine.ParameterException(new CommandLine(spec),
+                            "--keys corpus needs --corpus FILE (a text file, e.g. ../shared/data/<book>.txt)");
+                }
+                for (Path file : corpus) {
+                    if (!Files.isRegularFile(file)) {
+                        throw new CommandLine.ParameterException(new CommandLine(spec),
+                                "--corpus " + file + " is not a readable file");
+                    }
+                }
+            }
             default -> throw new CommandLine.ParameterException(new CommandLine(spec),
                     "--keys must be synthetic or corpus, got '" + keys + "'");
         }

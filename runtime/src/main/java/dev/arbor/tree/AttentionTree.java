@@ -24,7 +24,9 @@ import java.util.Arrays;
  * about any query and its box spans almost the whole space: a beam over such blocks must scan most of
  * them to find the top-k. Clustering by content makes a leaf's mean a good predictor of its best
  * q·k, which is what lets a beam of a few dozen leaves reach the top-k; the price is an O(log N ×
- * fanout × dim) descent per insert instead of O(dim). Measured numbers are in the README.
+ * fanout × dim) descent per insert instead of O(dim). Measured: on 65,536 synthetic keys, the best 64
+ * position blocks (by the same ranking) hold 33% of the top-64 and the best 512 blocks 85%, while 64
+ * content leaves hold 96% (see the package documentation and the README).
  *
  * <p><b>Threads.</b> Searches and attention calls may run concurrently with each other; an append
  * must not run concurrently with anything on the same tree.

@@ -101,4 +101,43 @@ final class Dot {
             target[targetOffset + i] += source[sourceOffset + i];
         }
     }
+
+    /**
+     * Var(q·k) over n keys given their per-dimension sums and sums of squares at {@code offset},
+     * dimensions taken as independent: Σ q_d² (E[k_d²] − E[k_d]²).
+     */
+    static float scoreVariance(float[] q, float[] sums, float[] squares, int offset, int n, int length) {
+        float inverse = 1f / n;
+        int i = 0;
+        FloatVector total = FloatVector.zero(SPECIES);
+        FloatVector zero = FloatVector.zero(SPECIES);
+        for (int bound = SPECIES.loopBound(length); i < bound; i += SPECIES.length()) {
+            FloatVector x = FloatVector.fromArray(SPECIES, q, i);
+            FloatVector mean = FloatVector.fromArray(SPECIES, sums, offset + i).mul(inverse);
+            FloatVector spread = FloatVector.fromArray(SPECIES, squares, offset + i).mul(inverse)
+                    .sub(mean.mul(mean))
+                    .max(zero);
+            total = x.mul(x).fma(spread, total);
+        }
+        float result = total.reduceLanes(VectorOperators.ADD);
+        for (; i < length; i++) {
+            float mean = sums[offset + i] * inverse;
+            float spread = Math.max(0f, squares[offset + i] * inverse - mean * mean);
+            result += q[i] * q[i] * spread;
+        }
+        return result;
+    }
+
+    /** {@code target[..] += weight · source[sourceOffset ..]}. */
+    static void addScaled(float[] source, int sourceOffset, float weight, float[] target, int length) {
+        int i = 0;
+        for (int bound = SPECIES.loopBound(length); i < bound; i += SPECIES.length()) {
+            FloatVector.fromArray(SPECIES, source, sourceOffset + i)
+                    .fma(FloatVector.broadcast(SPECIES, weight), FloatVector.fromArray(SPECIES, target, i))
+                    .intoArray(target, i);
+        }
+        for (; i < length; i++) {
+            target[i] += weight * source[sourceOffset + i];
+        }
+    }
 }

@@ -17,6 +17,14 @@ import java.util.Map;
  * is full softmax attention.
  */
 final class TreeAttention {
+    private static final int FLUSH = 64;
+    /**
+     * Terms lighter than e^-30 of the heaviest skip reading their value (a random access into the
+     * store) but still count in the normaliser: the output moves by less than N·e^-30 ≈ N·1e-13 of
+     * the largest value, far below float precision.
+     */
+    private static final double NEGLIGIBLE = Math.exp(-30);
+
     private final TreeNodes nodes;
     private final HeadStore store;
     private final TreeSearcher searcher;
@@ -75,7 +83,6 @@ final class TreeAttention {
         int prunedCount = retrieval.prunedCount;
         float[] coarseLogits = new float[prunedCount];
         int[] coarseCounts = new int[prunedCount];
-        float[] mean = new float[keyDim];
         float[] sums = new float[keyDim];
         float[] squares = new float[keyDim];
         double max = Double.NEGATIVE_INFINITY;
@@ -87,13 +94,20 @@ final class TreeAttention {
             if (count == 0) {
                 continue;
             }
-            for (int d = 0; d < keyDim; d++) {
-                sums[d] = nodes.keySum[node * keyDim + d] - (removed == null ? 0 : removed.keySum[d]);
-                squares[d] = nodes.keySquares[node * keyDim + d] - (removed == null ? 0 : removed.keySquares[d]);
-                mean[d] = sums[d] / count;
+            float meanScore;
+            float variance;
+            if (removed == null) {
+                meanScore = Dot.dot(query, 0, nodes.keySum, node * keyDim, keyDim) / count;
+                variance = nodes.scoreVariance(query, nodes.keySum, nodes.keySquares, node * keyDim, count);
+            } else {
+                for (int d = 0; d < keyDim; d++) {
+                    sums[d] = nodes.keySum[node * keyDim + d] - removed.keySum[d];
+                    squares[d] = nodes.keySquares[node * keyDim + d] - removed.keySquares[d];
+                }
+                meanScore = Dot.dot(query, 0, sums, 0, keyDim) / count;
+                variance = nodes.scoreVariance(query, sums, squares, 0, count);
             }
-            float variance = nodes.scoreVariance(query, sums, squares, 0, count);
-            float gaussian = scale * Dot.dot(query, 0, mean, 0, keyDim) + scale * scale * variance / 2;
+            float gaussian = scale * meanScore + scale * scale * variance / 2;
             coarseLogits[i] = Math.min(gaussian, scale * nodes.bound(query, node));
             max = Math.max(max, coarseLogits[i]);
         }
@@ -104,30 +118,50 @@ final class TreeAttention {
             max = Math.max(max, scale * extraScores[i]);
         }
 
+        // Fine terms go in batches of FLUSH: first every value row of the batch is copied out of the
+        // store (independent loads the CPU overlaps; reading and adding row by row stalls on each
+        // random access), then summed in float lanes and flushed into doubles, so each partial sum
+        // carries the rounding of at most FLUSH float additions.
         double[] output = new double[valueDim];
+        float[] partial = new float[valueDim];
+        float[] rows = new float[FLUSH * valueDim];
+        float[] rowWeights = new float[FLUSH];
         double denominator = 0;
-        for (int i = 0; i < retrieval.scannedCount; i++) {
-            double weight = Math.exp(scale * retrieval.scannedScores[i] - max);
-            store.readValue(retrieval.scannedPositions[i], value, 0);
-            denominator += accumulate(output, weight, value);
+        int pending = 0;
+        int fineCount = retrieval.scannedCount + extraCount;
+        for (int i = 0; i < fineCount; i++) {
+            boolean scannedTerm = i < retrieval.scannedCount;
+            float score = scannedTerm ? retrieval.scannedScores[i] : extraScores[i - retrieval.scannedCount];
+            int position = scannedTerm ? retrieval.scannedPositions[i] : extraPositions[i - retrieval.scannedCount];
+            double weight = Math.exp(scale * score - max);
+            denominator += (float) weight;
+            if (weight < NEGLIGIBLE) {
+                continue;
+            }
+            store.readValue(position, rows, pending * valueDim);
+            rowWeights[pending++] = (float) weight;
+            if (pending == FLUSH) {
+                sumRows(rows, rowWeights, pending, partial, output);
+                pending = 0;
+            }
         }
-        for (int i = 0; i < extraCount; i++) {
-            double weight = Math.exp(scale * extraScores[i] - max);
-            store.readValue(extraPositions[i], value, 0);
-            denominator += accumulate(output, weight, value);
-        }
+        sumRows(rows, rowWeights, pending, partial, output);
         for (int i = 0; i < prunedCount; i++) {
             if (coarseCounts[i] == 0) {
                 continue;
             }
             int node = retrieval.prunedNodes[i];
-            Removed removed = removedByNode.get(node);
             double weight = Math.exp(coarseLogits[i] - max);
-            for (int d = 0; d < valueDim; d++) {
-                float sum = nodes.valueSum[node * valueDim + d] - (removed == null ? 0 : removed.valueSum[d]);
-                output[d] += weight * sum;
-            }
             denominator += weight * coarseCounts[i];
+            if (weight < NEGLIGIBLE) {
+                continue;
+            }
+            Removed removed = removedByNode.get(node);
+            Dot.addScaled(nodes.valueSum, node * valueDim, (float) weight, partial, valueDim);
+            if (removed != null) {
+                Dot.addScaled(removed.valueSum, 0, (float) -weight, partial, valueDim);
+            }
+            flush(partial, output);
         }
 
         float[] result = new float[valueDim];
@@ -141,11 +175,19 @@ final class TreeAttention {
         return new AttentionResult(result, retrieved.positions(), weights);
     }
 
-    private static double accumulate(double[] output, double weight, float[] value) {
-        for (int d = 0; d < output.length; d++) {
-            output[d] += weight * value[d];
+    private static void sumRows(float[] rows, float[] weights, int count, float[] partial, double[] output) {
+        int valueDim = partial.length;
+        for (int r = 0; r < count; r++) {
+            Dot.addScaled(rows, r * valueDim, weights[r], partial, valueDim);
         }
-        return weight;
+        flush(partial, output);
+    }
+
+    private static void flush(float[] partial, double[] output) {
+        for (int d = 0; d < output.length; d++) {
+            output[d] += partial[d];
+            partial[d] = 0;
+        }
     }
 
     /** Keys and values attended finely although they sit inside a pruned subtree. */

@@ -102,14 +102,7 @@ final class TreeNodes {
 
     /** Var(q·k) over a set of n keys, from their sums and sums of squares, dimensions taken as independent. */
     float scoreVariance(float[] query, float[] sums, float[] squares, int offset, int n) {
-        float inverse = 1f / n;
-        float variance = 0;
-        for (int d = 0; d < keyDim; d++) {
-            float mean = sums[offset + d] * inverse;
-            float spread = Math.max(0f, squares[offset + d] * inverse - mean * mean);
-            variance += query[d] * query[d] * spread;
-        }
-        return variance;
+        return Dot.scoreVariance(query, sums, squares, offset, n, keyDim);
     }
 
     /** An upper bound of q·k over every key in the subtree; prunes nodes in exact search. */
