@@ -14,6 +14,7 @@ import dev.arbor.onnx.Shape;
 import dev.arbor.onnx.TensorData;
 import dev.arbor.ort.SessionFactory;
 import java.nio.LongBuffer;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -32,7 +33,8 @@ import java.util.List;
  * tree knows the child ranges; only that expansion happens in Java); the last level scans the keys of
  * the reached leaf blocks with radius 0. Rows of the vector table are shared by all heads, so queries of
  * grouped heads can search one kv head's table; per-head tables are concatenated with offset ids.
- * Equal scores keep the lower candidate position first (ONNX TopK's rule).
+ * Equal scores keep the lower candidate position first (ONNX TopK's rule). Safe for concurrent use, as
+ * ONNX Runtime sessions are.
  */
 public final class SearchStep implements AutoCloseable {
     /** {@code ai.arbor.SearchStep(queries, vectors, candidates, beam) -> (ids, scores)}. */
@@ -173,7 +175,7 @@ public final class SearchStep implements AutoCloseable {
 
         /** The kept ids of one head, best first. */
         public long[] idsOf(int head) {
-            return java.util.Arrays.copyOfRange(ids, head * beam, (head + 1) * beam);
+            return Arrays.copyOfRange(ids, head * beam, (head + 1) * beam);
         }
     }
 }
