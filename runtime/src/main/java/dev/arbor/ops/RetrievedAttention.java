@@ -144,6 +144,13 @@ public final class RetrievedAttention implements AutoCloseable {
                 ids.dim(1));
     }
 
+    /** {@link #runOverIds} with the ids, mask and summaries a {@link RetrievalBatch} collected. */
+    public AttentionResult runOverIds(
+            TensorData queries, TensorData keyTable, TensorData valueTable, RetrievalBatch batch, float scale)
+            throws OrtException {
+        return runOverIds(queries, keyTable, valueTable, batch.ids(), batch.mask(), batch.summaries(), scale);
+    }
+
     @Override
     public void close() throws OrtException {
         try {
