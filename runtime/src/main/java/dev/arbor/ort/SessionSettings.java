@@ -34,6 +34,21 @@ public record SessionSettings(
         return builder().build();
     }
 
+    /**
+     * Parses a configured optimisation level: {@code none}, {@code basic}, {@code extended} or {@code all}
+     * (ONNX Runtime's four levels), naming the choices on a typo.
+     */
+    public static OptLevel parseOptimization(String name) {
+        return switch (name.trim().toLowerCase(java.util.Locale.ROOT)) {
+            case "none", "disabled" -> OptLevel.NO_OPT;
+            case "basic" -> OptLevel.BASIC_OPT;
+            case "extended" -> OptLevel.EXTENDED_OPT;
+            case "all" -> OptLevel.ALL_OPT;
+            default -> throw new IllegalArgumentException("unknown optimisation level '" + name
+                    + "': expected 'none', 'basic', 'extended' or 'all'");
+        };
+    }
+
     public static Builder builder() {
         return new Builder();
     }
