@@ -16,7 +16,8 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class GraphSessionTest {
-    private final SessionFactory sessions = new SessionFactory(SessionSettings.builder().intraOpThreads(1).build());
+    private final SessionFactory sessions =
+            new SessionFactory(SessionSettings.builder().intraOpThreads(2).spinning(false).build());
 
     private static OnnxModel doubling() {
         ModelBuilder model = ModelBuilder.named("doubling");

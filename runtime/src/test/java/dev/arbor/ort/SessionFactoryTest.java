@@ -1,6 +1,7 @@
 package dev.arbor.ort;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -33,6 +34,14 @@ class SessionFactoryTest {
         IllegalArgumentException e =
                 assertThrows(IllegalArgumentException.class, () -> SessionSettings.parseOptimization("max"));
         assertTrue(e.getMessage().contains("'max'"), e.getMessage());
+    }
+
+    @Test
+    void settingsRoundTripThroughTheirBuilder() {
+        SessionSettings quiet = SessionSettings.builder().intraOpThreads(2).spinning(false).build();
+        assertEquals(quiet, quiet.toBuilder().build());
+        assertFalse(quiet.spinning());
+        assertTrue(SessionSettings.defaults().spinning(), "ONNX Runtime's own default");
     }
 
     @Test
