@@ -104,16 +104,13 @@ public final class SearchStep implements AutoCloseable {
         Arguments.noNaN(queries);
         Arguments.idsInRange(candidates, vectors.dim(0), "rows of 'vectors'");
         TensorData beamTensor = TensorData.longs("beam", new long[] {beam}, 1);
-        GraphSession session;
         OrtSession.Result result;
         if (radii == null) {
-            session = plain;
-            result = session.run(queries, vectors, candidates, beamTensor);
+            result = plain.run(queries, vectors, candidates, beamTensor);
         } else {
             radii = Arguments.check(radii, "radii", ElementType.FLOAT, 1);
             Arguments.sameSize("vectors", vectors, 0, "radii", radii, 0, "row count M");
-            session = bounded;
-            result = session.run(queries, vectors, candidates, radii, beamTensor);
+            result = bounded.run(queries, vectors, candidates, radii, beamTensor);
         }
         try (result) {
             long[] ids = new long[Math.toIntExact(heads * beam)];
