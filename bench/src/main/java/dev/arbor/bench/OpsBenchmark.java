@@ -43,8 +43,8 @@ public final class OpsBenchmark implements Callable<Integer> {
     @Option(names = "--threads", description = "ONNX Runtime intra-op threads (default ${DEFAULT-VALUE})")
     int threads = 2;
 
-    @Option(names = "--spinning", negatable = true, description = "let idle ONNX Runtime threads spin (default ${DEFAULT-VALUE})")
-    boolean spinning = true;
+    @Option(names = "--no-spinning", description = "let idle ONNX Runtime threads sleep instead of spinning")
+    boolean noSpinning;
 
     @Option(names = "--repeats", description = "timed repetitions per measurement (default ${DEFAULT-VALUE})")
     int repeats = 15;
@@ -59,7 +59,7 @@ public final class OpsBenchmark implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Random random = new Random(42);
-        SessionFactory sessions = new SessionFactory(SessionSettings.builder().intraOpThreads(threads).spinning(spinning).build());
+        SessionFactory sessions = new SessionFactory(SessionSettings.builder().intraOpThreads(threads).spinning(!noSpinning).build());
         FloatBuffer keys = gaussian(random, (long) n * dim);
         FloatBuffer values = gaussian(random, (long) n * dim);
         float[] query = toArray(gaussian(random, (long) heads * dim));
@@ -70,7 +70,7 @@ public final class OpsBenchmark implements Callable<Integer> {
         report.put("heads", heads);
         report.put("dim", dim);
         report.put("threads", threads);
-        report.put("spinning", spinning);
+        report.put("spinning", !noSpinning);
         try (DenseAttention dense = DenseAttention.open(sessions);
                 SearchStep search = SearchStep.open(sessions);
                 RetrievedAttention attention = RetrievedAttention.open(sessions)) {
