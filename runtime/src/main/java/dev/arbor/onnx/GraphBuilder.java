@@ -16,6 +16,7 @@ public final class GraphBuilder extends Scope {
     private final List<ValueInfoProto> inputs = new ArrayList<>();
     private final List<ValueInfoProto> outputs = new ArrayList<>();
     private final List<TensorProto> initializers = new ArrayList<>();
+    private long initializerBytes;
 
     GraphBuilder() {}
 
@@ -32,14 +33,12 @@ public final class GraphBuilder extends Scope {
 
     /** A float weight read from the buffer's remaining elements (heap, direct or mapped) without moving it. */
     public String initializer(String name, FloatBuffer values, long... shape) {
-        initializers.add(TensorProtos.floats(define(name), values, shape));
-        return name;
+        return addInitializer(TensorProtos.floats(define(name), values, shape));
     }
 
     /** An int64 initializer, e.g. token ids or a shape. */
     public String initializer(String name, long[] values, long... shape) {
-        initializers.add(TensorProtos.longs(define(name), values, shape));
-        return name;
+        return addInitializer(TensorProtos.longs(define(name), values, shape));
     }
 
     /** Marks a value as a graph output under its own name. */
@@ -53,6 +52,17 @@ public final class GraphBuilder extends Scope {
         checkDefined(value);
         String exposed = name.equals(value) ? value : node("Identity").inputs(value).output(name);
         outputs.add(valueInfo(exposed, type, shape));
+    }
+
+    private String addInitializer(TensorProto tensor) {
+        initializers.add(tensor);
+        initializerBytes += tensor.getRawData().size();
+        return tensor.getName();
+    }
+
+    /** Bytes of weights embedded so far; a model must stay under protobuf's 2 GiB. */
+    long initializerBytes() {
+        return initializerBytes;
     }
 
     GraphProto toProto(String name) {

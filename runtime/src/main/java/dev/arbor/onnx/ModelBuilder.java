@@ -27,6 +27,8 @@ public final class ModelBuilder {
     /** Version of every custom domain Arbor defines. */
     public static final int CUSTOM_DOMAIN_VERSION = 1;
     private static final String PRODUCER = "arbor";
+    /** Protobuf's limit for one message, less room for the graph's own structure. */
+    private static final long MAX_MODEL_BYTES = Integer.MAX_VALUE - (64L << 20);
 
     private final String name;
     private int opset = DEFAULT_OPSET;
@@ -72,6 +74,11 @@ public final class ModelBuilder {
     }
 
     public OnnxModel build() {
+        if (graph.initializerBytes() > MAX_MODEL_BYTES) {
+            throw new IllegalStateException("model '" + name + "' embeds " + graph.initializerBytes()
+                    + " bytes of weights, over the 2 GiB a protobuf model can hold; split it into smaller graphs"
+                    + " (e.g. one per layer)");
+        }
         graph.calledFunctions().forEach(this::include);
         List<OperatorSetIdProto> imports = opsetImports();
         ModelProto.Builder model = ModelProto.newBuilder()
@@ -83,12 +90,7 @@ public final class ModelBuilder {
         for (OnnxFunction function : functions.values()) {
             model.addFunctions(function.body().toBuilder().addAllOpsetImport(imports));
         }
-        ModelProto proto = model.build();
-        if (proto.getSerializedSize() < 0) {
-            throw new IllegalStateException("model '" + name + "' exceeds 2 GiB, the protobuf limit;"
-                    + " keep large weights outside the model (session external initializers)");
-        }
-        OnnxModel built = new OnnxModel(name, proto.toByteArray());
+        OnnxModel built = new OnnxModel(name, model.build().toByteArray());
         built.dumpIfRequested();
         return built;
     }

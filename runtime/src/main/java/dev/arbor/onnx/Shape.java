@@ -1,6 +1,7 @@
 package dev.arbor.onnx;
 
 import ai.onnx.proto.OnnxMl.TensorShapeProto;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -27,7 +28,7 @@ public record Shape(List<Object> dimensions) {
 
     /** A shape from sizes ({@code Integer} or {@code Long}) and symbols ({@code String}); no arguments is a scalar. */
     public static Shape of(Object... dimensions) {
-        return new Shape(java.util.Arrays.stream(dimensions)
+        return new Shape(Arrays.stream(dimensions)
                 .map(d -> d instanceof Integer i ? (Object) i.longValue() : d)
                 .toList());
     }

@@ -15,6 +15,7 @@ import dev.arbor.onnx.TensorData;
 import dev.arbor.ort.SessionFactory;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -36,7 +37,8 @@ import java.util.List;
  * <p>{@code ai.arbor.AttentionOverIds} does the same from the store directly: it takes key and value
  * tables {@code [M, d]}, {@code [M, dv]} (a KV store segment, fed zero-copy) and the retrieved row ids
  * {@code [H, R]}, gathers inside the graph and calls RetrievedAttention. After a search descent
- * ({@link SearchStep}) this is the one run per layer that finishes attention for all heads.
+ * ({@link SearchStep}) this is the one run per layer that finishes attention for all heads. Safe for
+ * concurrent use, as ONNX Runtime sessions are.
  */
 public final class RetrievedAttention implements AutoCloseable {
     /** {@code ai.arbor.RetrievedAttention(queries, keys, values, mask, summary_means, summary_value_sums, summary_counts, scale) -> (output, key_weights)}. */
@@ -142,6 +144,13 @@ public final class RetrievedAttention implements AutoCloseable {
                 ids.dim(1));
     }
 
+    /** {@link #runOverIds} with the ids, mask and summaries a {@link RetrievalBatch} collected. */
+    public AttentionResult runOverIds(
+            TensorData queries, TensorData keyTable, TensorData valueTable, RetrievalBatch batch, float scale)
+            throws OrtException {
+        return runOverIds(queries, keyTable, valueTable, batch.ids(), batch.mask(), batch.summaries(), scale);
+    }
+
     @Override
     public void close() throws OrtException {
         try {
@@ -157,7 +166,7 @@ public final class RetrievedAttention implements AutoCloseable {
         mask = Arguments.check(mask, "mask", ElementType.BOOL, 2);
         if (mask.dim(0) != heads || mask.dim(1) != retrievedCount) {
             throw new IllegalArgumentException("'mask' must be [H, R] = [" + heads + ", " + retrievedCount + "], got "
-                    + java.util.Arrays.toString(mask.shape()));
+                    + Arrays.toString(mask.shape()));
         }
         if (summaries == null) {
             throw new IllegalArgumentException("'summaries' must be given; use Summaries.none(...) when there are none");
@@ -327,7 +336,7 @@ public final class RetrievedAttention implements AutoCloseable {
      */
     public record AttentionResult(int heads, int valueDim, float[] output, int retrieved, float[] keyWeights) {
         public float[] outputOf(int head) {
-            return java.util.Arrays.copyOfRange(output, head * valueDim, (head + 1) * valueDim);
+            return Arrays.copyOfRange(output, head * valueDim, (head + 1) * valueDim);
         }
 
         public float weight(int head, int rank) {

@@ -14,6 +14,7 @@ import dev.arbor.onnx.Shape;
 import dev.arbor.onnx.TensorData;
 import dev.arbor.ort.SessionFactory;
 import java.nio.LongBuffer;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -32,7 +33,8 @@ import java.util.List;
  * tree knows the child ranges; only that expansion happens in Java); the last level scans the keys of
  * the reached leaf blocks with radius 0. Rows of the vector table are shared by all heads, so queries of
  * grouped heads can search one kv head's table; per-head tables are concatenated with offset ids.
- * Equal scores keep the lower candidate position first (ONNX TopK's rule).
+ * Equal scores keep the lower candidate position first (ONNX TopK's rule). Safe for concurrent use, as
+ * ONNX Runtime sessions are.
  */
 public final class SearchStep implements AutoCloseable {
     /** {@code ai.arbor.SearchStep(queries, vectors, candidates, beam) -> (ids, scores)}. */
@@ -102,16 +104,13 @@ public final class SearchStep implements AutoCloseable {
         Arguments.noNaN(queries);
         Arguments.idsInRange(candidates, vectors.dim(0), "rows of 'vectors'");
         TensorData beamTensor = TensorData.longs("beam", new long[] {beam}, 1);
-        GraphSession session;
         OrtSession.Result result;
         if (radii == null) {
-            session = plain;
-            result = session.run(queries, vectors, candidates, beamTensor);
+            result = plain.run(queries, vectors, candidates, beamTensor);
         } else {
             radii = Arguments.check(radii, "radii", ElementType.FLOAT, 1);
             Arguments.sameSize("vectors", vectors, 0, "radii", radii, 0, "row count M");
-            session = bounded;
-            result = session.run(queries, vectors, candidates, radii, beamTensor);
+            result = bounded.run(queries, vectors, candidates, radii, beamTensor);
         }
         try (result) {
             long[] ids = new long[Math.toIntExact(heads * beam)];
@@ -173,7 +172,7 @@ public final class SearchStep implements AutoCloseable {
 
         /** The kept ids of one head, best first. */
         public long[] idsOf(int head) {
-            return java.util.Arrays.copyOfRange(ids, head * beam, (head + 1) * beam);
+            return Arrays.copyOfRange(ids, head * beam, (head + 1) * beam);
         }
     }
 }

@@ -13,6 +13,7 @@ import java.nio.file.Path;
  * settings are applied in one place.
  */
 public final class SessionFactory {
+    private static final String ALLOW_SPINNING = "session.intra_op.allow_spinning";
     private final OrtEnvironment environment;
     private final SessionSettings settings;
 
@@ -55,6 +56,7 @@ public final class SessionFactory {
             options.setOptimizationLevel(settings.optimization());
             options.setIntraOpNumThreads(settings.intraOpThreads());
             options.setInterOpNumThreads(settings.interOpThreads());
+            options.addConfigEntry(ALLOW_SPINNING, settings.spinning() ? "1" : "0");
             if (settings.provider() == ExecutionProvider.CUDA) {
                 addCuda(options);
             }

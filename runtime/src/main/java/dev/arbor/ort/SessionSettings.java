@@ -10,9 +10,16 @@ import ai.onnxruntime.OrtSession.SessionOptions.OptLevel;
  * @param interOpThreads threads running independent operators in parallel (0 lets ONNX Runtime choose)
  * @param optimization graph optimisation level
  * @param cudaDevice GPU ordinal when the provider is CUDA
+ * @param spinning whether idle intra-op threads spin waiting for work (ONNX Runtime's default: lowest
+ *     latency on dedicated cores, but on cores shared with other work it burns the time they need)
  */
 public record SessionSettings(
-        ExecutionProvider provider, int intraOpThreads, int interOpThreads, OptLevel optimization, int cudaDevice) {
+        ExecutionProvider provider,
+        int intraOpThreads,
+        int interOpThreads,
+        OptLevel optimization,
+        int cudaDevice,
+        boolean spinning) {
 
     public SessionSettings {
         if (provider == null) {
@@ -34,6 +41,21 @@ public record SessionSettings(
         return builder().build();
     }
 
+    /**
+     * Parses a configured optimisation level: {@code none}, {@code basic}, {@code extended} or {@code all}
+     * (ONNX Runtime's four levels), naming the choices on a typo.
+     */
+    public static OptLevel parseOptimization(String name) {
+        return switch (name.trim().toLowerCase(java.util.Locale.ROOT)) {
+            case "none", "disabled" -> OptLevel.NO_OPT;
+            case "basic" -> OptLevel.BASIC_OPT;
+            case "extended" -> OptLevel.EXTENDED_OPT;
+            case "all" -> OptLevel.ALL_OPT;
+            default -> throw new IllegalArgumentException("unknown optimisation level '" + name
+                    + "': expected 'none', 'basic', 'extended' or 'all'");
+        };
+    }
+
     public static Builder builder() {
         return new Builder();
     }
@@ -44,7 +66,8 @@ public record SessionSettings(
                 .intraOpThreads(intraOpThreads)
                 .interOpThreads(interOpThreads)
                 .optimization(optimization)
-                .cudaDevice(cudaDevice);
+                .cudaDevice(cudaDevice)
+                .spinning(spinning);
     }
 
     public static final class Builder {
@@ -53,6 +76,7 @@ public record SessionSettings(
         private int interOpThreads = 1;
         private OptLevel optimization = OptLevel.ALL_OPT;
         private int cudaDevice = 0;
+        private boolean spinning = true;
 
         private Builder() {}
 
@@ -81,8 +105,13 @@ public record SessionSettings(
             return this;
         }
 
+        public Builder spinning(boolean spinning) {
+            this.spinning = spinning;
+            return this;
+        }
+
         public SessionSettings build() {
-            return new SessionSettings(provider, intraOpThreads, interOpThreads, optimization, cudaDevice);
+            return new SessionSettings(provider, intraOpThreads, interOpThreads, optimization, cudaDevice, spinning);
         }
     }
 }

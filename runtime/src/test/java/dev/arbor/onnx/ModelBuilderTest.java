@@ -161,6 +161,23 @@ class ModelBuilderTest {
     }
 
     @Test
+    void twoDifferentFunctionsCannotShareAName() {
+        FunctionBuilder doubling = FunctionBuilder.named("Twice");
+        String a = doubling.input("a");
+        doubling.output("b", doubling.op("Add", a, a));
+        FunctionBuilder squaring = FunctionBuilder.named("Twice");
+        String x = squaring.input("a");
+        squaring.output("b", squaring.op("Mul", x, x));
+        ModelBuilder model = ModelBuilder.named("clash");
+        GraphBuilder g = model.graph();
+        String in = g.input("x", ElementType.FLOAT, Shape.of(1));
+        g.call(doubling.build(), in);
+        g.output(g.call(squaring.build(), in).get(0), ElementType.FLOAT, Shape.of(1));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, model::build);
+        assertTrue(e.getMessage().contains("two different functions are both named ai.arbor.Twice"), e.getMessage());
+    }
+
+    @Test
     void functionCallsCheckTheirArity() {
         FunctionBuilder f = FunctionBuilder.named("Id");
         f.output("y", f.input("x"));

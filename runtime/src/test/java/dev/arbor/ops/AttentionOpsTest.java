@@ -285,17 +285,6 @@ class AttentionOpsTest {
                 TensorData.floats("v", new float[HEADS * 5 * VALUE_DIM], HEADS, 5, VALUE_DIM), SCALE));
     }
 
-    @Test
-    void aTensorOverTwoGibibytesIsRefusedBeforeTouchingOnnxRuntime() {
-        int heads = 12;
-        long keysPerHead = 1L << 20;
-        assertMessage("ONNX Runtime takes at most", () -> TensorData.floats("keys",
-                java.nio.FloatBuffer.allocate(1), heads, keysPerHead, 64));
-        assertMessage("LITTLE_ENDIAN", () -> TensorData.floats("keys",
-                java.nio.ByteBuffer.allocateDirect(16).order(java.nio.ByteOrder.BIG_ENDIAN).asFloatBuffer(), 4));
-        assertMessage("needs 6 elements, but its buffer holds 5", () -> TensorData.floats("x", new float[5], 2, 3));
-    }
-
     private static Summaries summaries(float[] means, float[] valueSums, float[] counts, int s) {
         return new Summaries(TensorData.floats("means", means, HEADS, s, DIM),
                 TensorData.floats("sums", valueSums, HEADS, s, VALUE_DIM), TensorData.floats("counts", counts, HEADS, s));

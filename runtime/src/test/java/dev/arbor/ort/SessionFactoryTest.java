@@ -1,9 +1,11 @@
 package dev.arbor.ort;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.onnxruntime.OrtSession.SessionOptions.OptLevel;
 import org.junit.jupiter.api.Test;
 
 class SessionFactoryTest {
@@ -23,6 +25,23 @@ class SessionFactoryTest {
         IllegalArgumentException e =
                 assertThrows(IllegalArgumentException.class, () -> ExecutionProvider.parse("gpu"));
         assertTrue(e.getMessage().contains("'gpu'"), e.getMessage());
+    }
+
+    @Test
+    void optimisationLevelsParseAndTyposAreNamed() {
+        assertEquals(OptLevel.EXTENDED_OPT, SessionSettings.parseOptimization(" Extended"));
+        assertEquals(OptLevel.NO_OPT, SessionSettings.parseOptimization("none"));
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> SessionSettings.parseOptimization("max"));
+        assertTrue(e.getMessage().contains("'max'"), e.getMessage());
+    }
+
+    @Test
+    void settingsRoundTripThroughTheirBuilder() {
+        SessionSettings quiet = SessionSettings.builder().intraOpThreads(2).spinning(false).build();
+        assertEquals(quiet, quiet.toBuilder().build());
+        assertFalse(quiet.spinning());
+        assertTrue(SessionSettings.defaults().spinning(), "ONNX Runtime's own default");
     }
 
     @Test

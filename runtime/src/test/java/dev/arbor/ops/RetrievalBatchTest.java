@@ -1,0 +1,91 @@
+package dev.arbor.ops;
+
+import static dev.arbor.ops.SearchStepTest.assertMessage;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.arbor.onnx.TensorData;
+import dev.arbor.ops.RetrievedAttention.AttentionResult;
+import dev.arbor.ort.SessionFactory;
+import dev.arbor.ort.SessionSettings;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class RetrievalBatchTest {
+    private static final int DIM = 4;
+    private static final int ROWS = 50;
+
+    @Test
+    void raggedHeadsArePaddedAndAttendAsIfAlone() throws Exception {
+        Random random = new Random(51);
+        float[] keyTable = TestData.gaussian(random, ROWS * DIM);
+        float[] valueTable = TestData.gaussian(random, ROWS * DIM);
+        float[] queries = TestData.gaussian(random, 3 * DIM);
+        float[] mean0 = TestData.gaussian(random, DIM);
+        float[] sum0 = TestData.gaussian(random, DIM);
+        float[] mean2a = TestData.gaussian(random, DIM);
+        float[] sum2a = TestData.gaussian(random, DIM);
+        float[] mean2b = TestData.gaussian(random, DIM);
+        float[] sum2b = TestData.gaussian(random, DIM);
+        long[][] rowsPerHead = {{4, 9, 17}, {0, 1, 2, 3, 49}, {}};
+        RetrievalBatch batch = RetrievalBatch.builder(3, DIM, DIM)
+                .addKeys(0, rowsPerHead[0]).addSummary(0, mean0, sum0, 12)
+                .addKeys(1, rowsPerHead[1])
+                .addSummary(2, mean2a, sum2a, 3).addSummary(2, mean2b, sum2b, 70)
+                .build();
+        assertEquals(5, batch.retrieved());
+        assertEquals(17, batch.row(0, 2));
+        assertEquals(-1, batch.row(0, 3));
+
+        AttentionResult result;
+        try (RetrievedAttention attention =
+                RetrievedAttention.open(new SessionFactory(SessionSettings.builder().intraOpThreads(1).build()))) {
+            result = attention.runOverIds(TensorData.floats("q", queries, 3, DIM),
+                    TensorData.floats("k", TestData.direct(keyTable), ROWS, DIM),
+                    TensorData.floats("v", TestData.direct(valueTable), ROWS, DIM), batch, 0.5f);
+        }
+
+        float[][] means = {mean0, null, concat(mean2a, mean2b)};
+        float[][] sums = {sum0, null, concat(sum2a, sum2b)};
+        float[][] counts = {{12}, {}, {3, 70}};
+        for (int h = 0; h < 3; h++) {
+            long[] rows = rowsPerHead[h];
+            float[] keys = new float[rows.length * DIM];
+            float[] values = new float[rows.length * DIM];
+            for (int i = 0; i < rows.length; i++) {
+                System.arraycopy(keyTable, (int) rows[i] * DIM, keys, i * DIM, DIM);
+                System.arraycopy(valueTable, (int) rows[i] * DIM, values, i * DIM, DIM);
+            }
+            boolean[] valid = new boolean[rows.length];
+            java.util.Arrays.fill(valid, true);
+            int s = counts[h].length;
+            double[][] alone = ReferenceOps.retrievedAttention(java.util.Arrays.copyOfRange(queries, h * DIM,
+                    (h + 1) * DIM), keys, values, valid, s == 0 ? new float[0] : means[h],
+                    s == 0 ? new float[0] : sums[h], counts[h], 1, rows.length, s, DIM, DIM, 0.5f);
+            TestData.assertClose(alone[0], result.outputOf(h), 1e-5, "head " + h);
+            for (int slot = 0; slot < rows.length; slot++) {
+                assertEquals(alone[1][slot], result.weight(h, slot), 1e-5, "weight of head " + h + " slot " + slot);
+            }
+            for (int slot = rows.length; slot < batch.retrieved(); slot++) {
+                assertEquals(0f, result.weight(h, slot), "padding of head " + h);
+            }
+        }
+    }
+
+    @Test
+    void badEntriesAreExplained() {
+        RetrievalBatch.Builder batch = RetrievalBatch.builder(2, DIM, DIM);
+        assertMessage("head must be in [0, 2), got 2", () -> batch.addKey(2, 0));
+        assertMessage("store rows are >= 0", () -> batch.addKey(0, -3));
+        assertMessage("mean key of 4 and a value sum of 4 floats, got 3 and 4",
+                () -> batch.addSummary(0, new float[3], new float[4], 1));
+        assertMessage("at least one key, got count 0", () -> batch.addSummary(0, new float[4], new float[4], 0));
+        assertArrayEquals(new long[] {2, 1}, batch.build().ids().shape(), "an empty batch still has one masked slot");
+    }
+
+    private static float[] concat(float[] a, float[] b) {
+        float[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+}
