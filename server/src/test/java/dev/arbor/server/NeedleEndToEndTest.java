@@ -34,11 +34,11 @@ class NeedleEndToEndTest {
     private static final int BOOK_BYTES = 1 << 20;
     private static final Map<Double, String[]> NEEDLES = Map.of(
             0.1, new String[] {"The lighthouse keeper Bartholomew painted his boat bright purple every spring.",
-                    "What colour did the lighthouse keeper paint his boat?"},
+                    "What colour did Bartholomew the lighthouse keeper paint his boat every spring?"},
             0.5, new String[] {"The secret password to the observatory vault is marmalade-seventeen.",
-                    "What is the password of the observatory vault?"},
+                    "What is the secret password to the observatory vault?"},
             0.9, new String[] {"Professor Okonkwo's pet tortoise won the village chess tournament in 1887.",
-                    "Which animal won the village chess tournament?"});
+                    "Whose pet tortoise won the village chess tournament in 1887?"});
 
     @TempDir static Path dataDir;
     static ArborServer server;
