@@ -77,7 +77,7 @@ public final class SearchableDocument {
         private MiniLmEncoder encoder;
         private WindowPlan plan = WindowPlan.defaults();
         private SearchMode mode = SearchMode.APPROXIMATE;
-        private int beam = 32;
+        private int beam = 128;
 
         private Builder() {}
 

@@ -72,7 +72,7 @@ public final class SpanRetriever {
         private SpanIndex index;
         private DocumentText text;
         private SearchMode mode = SearchMode.APPROXIMATE;
-        private int beam = 32;
+        private int beam = 128;
 
         private Builder() {}
 
@@ -97,7 +97,10 @@ public final class SpanRetriever {
             return this;
         }
 
-        /** Tree nodes kept per level in approximate mode (default 32). */
+        /**
+         * Tree nodes kept per level in approximate mode. Default 128: on 1 MB of a book a beam of
+         * 32 missed a planted needle that exact search found; 128 found all three.
+         */
         public Builder beam(int beam) {
             if (beam < 1) {
                 throw new IllegalArgumentException("beam must be at least 1, got " + beam);
