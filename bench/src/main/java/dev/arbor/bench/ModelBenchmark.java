@@ -30,7 +30,7 @@ import picocli.CommandLine.Option;
  * 1, seed 42, BOS between stories). Long contexts are filled by running that text (repeated) through
  * the model one token at a time with a narrow tree search ({@link #FILL_SEARCH}: dense prefill of
  * 64K tokens is quadratic, and only the keys' presence matters for timing); decode time is then the
- * median over the following steps, alternating exact and tree attention (default search) on the
+ * median over the following steps, alternating exact and tree attention (the --top-k/--beam search) on the
  * same context.
  */
 @Command(name = "model", mixinStandardHelpOptions = true,
@@ -57,6 +57,18 @@ public final class ModelBenchmark implements Callable<Integer> {
     @Option(names = "--decode-steps", defaultValue = "32", description = "Timed decode steps per mode and context.")
     int decodeSteps;
 
+    @Option(names = "--top-k", defaultValue = "64", description = "Tree attention: keys retrieved per query head.")
+    int topK;
+
+    @Option(names = "--beam", defaultValue = "64", description = "Tree attention: nodes kept per tree level.")
+    int beam;
+
+    @Option(names = "--sinks", defaultValue = "4", description = "Tree attention: first positions always attended.")
+    int sinks;
+
+    @Option(names = "--window", defaultValue = "64", description = "Tree attention: recent positions always attended.")
+    int window;
+
     @Option(names = "--threads", defaultValue = "1", description = "ONNX Runtime intra-op threads (default: ${DEFAULT-VALUE}).")
     int threads;
 
@@ -71,7 +83,7 @@ public final class ModelBenchmark implements Callable<Integer> {
         try (LlamaModel decoder = LlamaModel.open(Checkpoint.load(Path.of(model)), sessions)) {
             int textLength = Arrays.stream(pplContexts).max().orElse(512);
             int[] text = storiesWrittenByTheModel(decoder, textLength);
-            SearchParams tree = SearchParams.defaults();
+            SearchParams tree = SearchParams.builder().k(topK).beam(beam).sinks(sinks).window(window).build();
             result.put("model", model);
             result.put("intra_op_threads", threads);
             result.put("tree_search", Map.of("sinks", tree.sinks(), "window", tree.window(), "top_k", tree.k(),
@@ -81,14 +93,14 @@ public final class ModelBenchmark implements Callable<Integer> {
             Map<String, Double> pplTree = new LinkedHashMap<>();
             for (int context : pplContexts) {
                 int[] window = Arrays.copyOf(text, context);
-                pplExact.put(Integer.toString(context), round(perplexity(decoder, window, AttentionMode.EXACT), 4));
-                pplTree.put(Integer.toString(context), round(perplexity(decoder, window, AttentionMode.TREE), 4));
+                pplExact.put(Integer.toString(context), round(perplexity(decoder, window, null), 4));
+                pplTree.put(Integer.toString(context), round(perplexity(decoder, window, tree), 4));
                 log("perplexity at " + context + ": exact " + pplExact.get(Integer.toString(context))
                         + ", tree " + pplTree.get(Integer.toString(context)));
             }
             result.put("ppl_exact", pplExact);
             result.put("ppl_tree", pplTree);
-            decodeTimes(decoder, text, result);
+            decodeTimes(decoder, text, tree, result);
         }
         ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         String out = mapper.writeValueAsString(result);
@@ -126,9 +138,14 @@ public final class ModelBenchmark implements Callable<Integer> {
         return round(median(rates.subList(1, rates.size())), 1);
     }
 
-    /** exp of the mean negative log-likelihood of each next token, each predicted from all before it. */
-    static double perplexity(LlamaModel decoder, int[] tokens, AttentionMode mode) {
-        float[][] logits = decoder.forward(decoder.newContext(), Arrays.copyOf(tokens, tokens.length - 1), mode);
+    /**
+     * exp of the mean negative log-likelihood of each next token, each predicted from all before it;
+     * with exact attention when {@code tree} is null, else with tree attention searching by it.
+     */
+    static double perplexity(LlamaModel decoder, int[] tokens, SearchParams tree) {
+        AttentionMode mode = tree == null ? AttentionMode.EXACT : AttentionMode.TREE;
+        DecoderContext context = tree == null ? decoder.newContext() : decoder.newContext(tree);
+        float[][] logits = decoder.forward(context, Arrays.copyOf(tokens, tokens.length - 1), mode);
         double nll = 0;
         for (int t = 0; t < logits.length; t++) {
             nll -= logSoftmax(logits[t], tokens[t + 1]);
@@ -136,9 +153,9 @@ public final class ModelBenchmark implements Callable<Integer> {
         return Math.exp(nll / logits.length);
     }
 
-    private void decodeTimes(LlamaModel decoder, int[] text, Map<String, Object> result) {
+    private void decodeTimes(LlamaModel decoder, int[] text, SearchParams tree, Map<String, Object> result) {
         Map<String, Double> exact = new LinkedHashMap<>();
-        Map<String, Double> tree = new LinkedHashMap<>();
+        Map<String, Double> treeMs = new LinkedHashMap<>();
         DecoderContext context = decoder.newContext();
         int next = text[0];
         for (int target : Arrays.stream(contexts).sorted().toArray()) {
@@ -149,23 +166,23 @@ public final class ModelBenchmark implements Callable<Integer> {
                 next = text[context.length() % text.length];
             }
             log("filled context to " + context.length() + " in " + seconds(start) + " s");
-            context.treeParams(SearchParams.defaults());
-            List<Double> exactMs = new ArrayList<>();
-            List<Double> treeMs = new ArrayList<>();
+            context.treeParams(tree);
+            List<Double> exactSteps = new ArrayList<>();
+            List<Double> treeSteps = new ArrayList<>();
             for (int step = 0; step < decodeSteps; step++) {
                 AttentionMode mode = step % 2 == 0 ? AttentionMode.EXACT : AttentionMode.TREE;
                 long t0 = System.nanoTime();
                 float[] logits = decoder.forward(context, new int[] {next}, mode)[0];
-                (mode == AttentionMode.EXACT ? exactMs : treeMs).add((System.nanoTime() - t0) / 1e6);
+                (mode == AttentionMode.EXACT ? exactSteps : treeSteps).add((System.nanoTime() - t0) / 1e6);
                 next = Sampler.greedy().next(logits);
             }
-            exact.put(Integer.toString(target), round(median(exactMs), 3));
-            tree.put(Integer.toString(target), round(median(treeMs), 3));
+            exact.put(Integer.toString(target), round(median(exactSteps), 3));
+            treeMs.put(Integer.toString(target), round(median(treeSteps), 3));
             log("decode at " + target + ": exact " + exact.get(Integer.toString(target)) + " ms, tree "
-                    + tree.get(Integer.toString(target)) + " ms");
+                    + treeMs.get(Integer.toString(target)) + " ms");
         }
         result.put("decode_ms_exact", exact);
-        result.put("decode_ms_tree", tree);
+        result.put("decode_ms_tree", treeMs);
     }
 
     private static double logSoftmax(float[] logits, int target) {
