@@ -36,6 +36,7 @@ public final class AttentionTree {
     private final TreeSettings settings;
     private final TreeNodes nodes;
     private final LeafIndex leafIndex = new LeafIndex();
+    private final LeafCodes codes;
     private final TreeSearcher searcher;
     private final TreeAttention attention;
     private final int keyDim;
@@ -47,7 +48,8 @@ public final class AttentionTree {
         this.keyDim = store.keyDim();
         this.valueDim = store.valueDim();
         this.nodes = new TreeNodes(keyDim, valueDim);
-        this.searcher = new TreeSearcher(nodes, store, settings.leafCapacity());
+        this.codes = new LeafCodes(keyDim, settings.leafCapacity());
+        this.searcher = new TreeSearcher(nodes, store, codes, settings.leafCapacity());
         this.attention = new TreeAttention(nodes, store, searcher, leafIndex);
         float[] key = new float[keyDim];
         float[] value = new float[valueDim];
@@ -111,9 +113,9 @@ public final class AttentionTree {
         return settings;
     }
 
-    /** Bytes the tree itself takes (nodes and the position-to-leaf index), excluding the store. */
+    /** Bytes the tree itself takes (nodes, leaf key codes, the position-to-leaf index), excluding the store. */
     public long treeBytes() {
-        return nodes.bytes() + leafIndex.bytes();
+        return nodes.bytes() + codes.bytes() + leafIndex.bytes();
     }
 
     // Read access for graphs that walk the tree in ONNX Runtime.
@@ -218,6 +220,7 @@ public final class AttentionTree {
         }
         nodes.addKey(node, key, 0, value);
         nodes.addMember(node, position);
+        codes.set(node, nodes.memberCount[node] - 1, key, 0);
         leafIndex.set(position, node);
         if (nodes.memberCount[node] == settings.leafCapacity()) {
             splitLeaf(node);
@@ -257,6 +260,7 @@ public final class AttentionTree {
             store.readValue(positions[i], value, 0);
             nodes.addKey(target, keys, i * keyDim, value);
             nodes.addMember(target, positions[i]);
+            codes.set(target, nodes.memberCount[target] - 1, keys, i * keyDim);
             leafIndex.set(positions[i], target);
         }
         attachSibling(leaf, sibling);

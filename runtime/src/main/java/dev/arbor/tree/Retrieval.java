@@ -12,6 +12,8 @@ final class Retrieval {
     final TopK topK;
     int[] scannedPositions = new int[256];
     float[] scannedScores = new float[256];
+    /** Whether a scanned score is exact (from the store) or approximate (from the leaf codes). */
+    boolean[] scannedExact = new boolean[256];
     int scannedCount;
     int[] scannedLeaves = new int[16];
     int scannedLeafCount;
@@ -23,13 +25,27 @@ final class Retrieval {
     }
 
     void addScanned(int position, float score) {
+        addApproximate(position, score);
+        rescore(scannedCount - 1, score);
+    }
+
+    /** A scanned key scored from its code: it enters the top-k only once {@link #rescore}d. */
+    void addApproximate(int position, float score) {
         if (scannedCount == scannedPositions.length) {
             scannedPositions = Arrays.copyOf(scannedPositions, scannedCount * 2);
             scannedScores = Arrays.copyOf(scannedScores, scannedCount * 2);
+            scannedExact = Arrays.copyOf(scannedExact, scannedCount * 2);
         }
         scannedPositions[scannedCount] = position;
+        scannedExact[scannedCount] = false;
         scannedScores[scannedCount++] = score;
-        topK.offer(score, position);
+    }
+
+    /** Replaces the i-th scanned key's score by its exact score, and offers it to the top-k. */
+    void rescore(int i, float score) {
+        scannedScores[i] = score;
+        scannedExact[i] = true;
+        topK.offer(score, scannedPositions[i]);
     }
 
     void addScannedLeaf(int leaf) {

@@ -24,6 +24,12 @@ final class TreeAttention {
      * the largest value, far below float precision.
      */
     private static final double NEGLIGIBLE = Math.exp(-30);
+    /**
+     * Keys scored only from their int8 codes (approximate mode, not reranked) that weigh less than
+     * this fraction of the heaviest term skip reading their value: it is taken as their leaf's mean
+     * value. Heavier ones read their value row like an exact term.
+     */
+    private static final double LIGHT = 1e-3;
 
     private final TreeNodes nodes;
     private final HeadStore store;
@@ -129,6 +135,8 @@ final class TreeAttention {
         double denominator = 0;
         int pending = 0;
         int fineCount = retrieval.scannedCount + extraCount;
+        int lightLeaf = -1;
+        double lightMass = 0;
         for (int i = 0; i < fineCount; i++) {
             boolean scannedTerm = i < retrieval.scannedCount;
             float score = scannedTerm ? retrieval.scannedScores[i] : extraScores[i - retrieval.scannedCount];
@@ -138,6 +146,17 @@ final class TreeAttention {
             if (weight < NEGLIGIBLE) {
                 continue;
             }
+            if (scannedTerm && !retrieval.scannedExact[i] && weight < LIGHT) {
+                // Keys of one leaf are scanned together, so a leaf's light mass is complete when the leaf changes.
+                int leaf = leafIndex.leafOf(position);
+                if (leaf != lightLeaf) {
+                    addLight(lightLeaf, lightMass, partial);
+                    lightLeaf = leaf;
+                    lightMass = 0;
+                }
+                lightMass += weight;
+                continue;
+            }
             store.readValue(position, rows, pending * valueDim);
             rowWeights[pending++] = (float) weight;
             if (pending == FLUSH) {
@@ -145,6 +164,7 @@ final class TreeAttention {
                 pending = 0;
             }
         }
+        addLight(lightLeaf, lightMass, partial);
         sumRows(rows, rowWeights, pending, partial, output);
         for (int i = 0; i < prunedCount; i++) {
             if (coarseCounts[i] == 0) {
@@ -173,6 +193,14 @@ final class TreeAttention {
             weights[i] = (float) (Math.exp(scale * retrieved.scores()[i] - max) / denominator);
         }
         return new AttentionResult(result, retrieved.positions(), weights);
+    }
+
+    /** A leaf's light keys, weighted by their code scores, each taken to carry the leaf's mean value. */
+    private void addLight(int leaf, double mass, float[] partial) {
+        if (leaf >= 0 && mass > 0) {
+            Dot.addScaled(nodes.valueSum, leaf * nodes.valueDim, (float) (mass / nodes.keyCount[leaf]), partial,
+                    nodes.valueDim);
+        }
     }
 
     private static void sumRows(float[] rows, float[] weights, int count, float[] partial, double[] output) {

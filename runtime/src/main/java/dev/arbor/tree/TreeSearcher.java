@@ -22,12 +22,23 @@ final class TreeSearcher {
     static final float OPTIMISM = 2f;
 
     private final TreeNodes nodes;
+    /**
+     * Approximate mode scores this many times {@code beam} leaves from their int8 codes: a code scan
+     * reads 68 contiguous bytes per key where an exact scan gathers a 256-byte fp32 row from a
+     * random store position, so the wider leaf beam costs about what the narrow exact one did.
+     */
+    static final int CODED_LEAF_WIDENING = 4;
+    /** Approximate mode rescores this many times k of the best code-scored keys exactly. */
+    static final int RERANK_FACTOR = 4;
+
     private final HeadStore store;
+    private final LeafCodes codes;
     private final int leafCapacity;
 
-    TreeSearcher(TreeNodes nodes, HeadStore store, int leafCapacity) {
+    TreeSearcher(TreeNodes nodes, HeadStore store, LeafCodes codes, int leafCapacity) {
         this.nodes = nodes;
         this.store = store;
+        this.codes = codes;
         this.leafCapacity = leafCapacity;
     }
 
@@ -132,6 +143,9 @@ final class TreeSearcher {
             int[] order = byScoreDescending(scores, candidates);
             int keep = scanAll ? candidates : Math.min(params.beam(), candidates);
             if (nodes.isLeaf(children[0])) {
+                if (!scanAll) {
+                    keep = Math.min(params.beam() * CODED_LEAF_WIDENING, candidates);
+                }
                 keep = leavesCovering(children, order, keep, params.k());
             }
             frontier = new int[keep];
@@ -144,8 +158,36 @@ final class TreeSearcher {
                 }
             }
         }
+        if (scanAll) {
+            for (int leaf : frontier) {
+                scan(query, leaf, retrieval, rows);
+            }
+            return;
+        }
+        float[] scores = new float[leafCapacity];
         for (int leaf : frontier) {
-            scan(query, leaf, retrieval, rows);
+            int count = nodes.memberCount[leaf];
+            codes.score(query, leaf, count, scores);
+            int[] positions = nodes.members[leaf];
+            for (int i = 0; i < count; i++) {
+                retrieval.addApproximate(positions[i], scores[i]);
+            }
+            retrieval.addScannedLeaf(leaf);
+        }
+        rerank(query, retrieval, params.k() * RERANK_FACTOR);
+    }
+
+    /** Rescores the {@code count} best code-scored keys exactly from the store. */
+    private void rerank(float[] query, Retrieval retrieval, int count) {
+        int[] order = byScoreDescending(retrieval.scannedScores, retrieval.scannedCount);
+        int dim = nodes.keyDim;
+        int rescored = Math.min(count, order.length);
+        float[] rows = new float[rescored * dim];
+        for (int rank = 0; rank < rescored; rank++) {
+            store.readKey(retrieval.scannedPositions[order[rank]], rows, rank * dim);
+        }
+        for (int rank = 0; rank < rescored; rank++) {
+            retrieval.rescore(order[rank], Dot.dot(query, 0, rows, rank * dim, dim));
         }
     }
 
