@@ -1,6 +1,10 @@
 package dev.arbor.tree;
 
 import java.util.Arrays;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * A compact int8 copy of every leaf's keys, stored in the leaf's member order so a leaf is one
@@ -10,6 +14,9 @@ import java.util.Arrays;
  * most |q|₁·scale/2. A split rewrites the two leaves' codes, O(leaf) like the split itself.
  */
 final class LeafCodes {
+    private static final VectorSpecies<Byte> BYTES = ByteVector.SPECIES_64;
+    private static final VectorSpecies<Float> FLOATS = FloatVector.SPECIES_256;
+
     private final int dim;
     private final int leafCapacity;
     private byte[][] codes = new byte[16][];
@@ -48,13 +55,21 @@ final class LeafCodes {
     void score(float[] query, int leaf, int count, float[] scores) {
         byte[] leafCodes = codes[leaf];
         float[] leafScales = scales[leaf];
+        int lanes = FLOATS.length();
+        int vectorDim = dim - dim % lanes;
         for (int i = 0; i < count; i++) {
             int base = i * dim;
-            float sum = 0;
-            for (int d = 0; d < dim; d++) {
-                sum += query[d] * leafCodes[base + d];
+            FloatVector sum = FloatVector.zero(FLOATS);
+            for (int d = 0; d < vectorDim; d += lanes) {
+                FloatVector code = (FloatVector) ByteVector.fromArray(BYTES, leafCodes, base + d)
+                        .convertShape(VectorOperators.B2F, FLOATS, 0);
+                sum = code.fma(FloatVector.fromArray(FLOATS, query, d), sum);
             }
-            scores[i] = sum * leafScales[i];
+            float total = sum.reduceLanes(VectorOperators.ADD);
+            for (int d = vectorDim; d < dim; d++) {
+                total += query[d] * leafCodes[base + d];
+            }
+            scores[i] = total * leafScales[i];
         }
     }
 

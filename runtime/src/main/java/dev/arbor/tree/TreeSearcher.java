@@ -179,15 +179,18 @@ final class TreeSearcher {
 
     /** Rescores the {@code count} best code-scored keys exactly from the store. */
     private void rerank(float[] query, Retrieval retrieval, int count) {
-        int[] order = byScoreDescending(retrieval.scannedScores, retrieval.scannedCount);
-        int dim = nodes.keyDim;
-        int rescored = Math.min(count, order.length);
-        float[] rows = new float[rescored * dim];
-        for (int rank = 0; rank < rescored; rank++) {
-            store.readKey(retrieval.scannedPositions[order[rank]], rows, rank * dim);
+        TopK best = new TopK(count);
+        for (int i = 0; i < retrieval.scannedCount; i++) {
+            best.offer(retrieval.scannedScores[i], i);
         }
-        for (int rank = 0; rank < rescored; rank++) {
-            retrieval.rescore(order[rank], Dot.dot(query, 0, rows, rank * dim, dim));
+        int[] chosen = best.drainPositions(new float[best.size()]);
+        int dim = nodes.keyDim;
+        float[] rows = new float[chosen.length * dim];
+        for (int rank = 0; rank < chosen.length; rank++) {
+            store.readKey(retrieval.scannedPositions[chosen[rank]], rows, rank * dim);
+        }
+        for (int rank = 0; rank < chosen.length; rank++) {
+            retrieval.rescore(chosen[rank], Dot.dot(query, 0, rows, rank * dim, dim));
         }
     }
 
