@@ -27,9 +27,9 @@ final class TreeSearcher {
      * reads 68 contiguous bytes per key where an exact scan gathers a 256-byte fp32 row from a
      * random store position, so the wider leaf beam costs about what the narrow exact one did.
      */
-    static final int CODED_LEAF_WIDENING = 4;
+    static final int CODED_LEAF_WIDENING = 2;
     /** Approximate mode rescores this many times k of the best code-scored keys exactly. */
-    static final int RERANK_FACTOR = 4;
+    static final int RERANK_FACTOR = 2;
 
     private final HeadStore store;
     private final LeafCodes codes;
