@@ -17,7 +17,8 @@ import java.util.Arrays;
  * A full leaf splits in two by 2-means over its keys, a full internal node by 2-means over its
  * children's means, and a split root grows a new root, so all leaves stay at the same depth and no
  * insert ever rebuilds more than the one node it splits (amortised O(1) split work per key). Leaves
- * hold int positions into the store, never a second copy of the keys.
+ * hold int positions into the store and an int8 code of each key in the same order ({@link LeafCodes}),
+ * rewritten with the leaf when it splits, which approximate search scans instead of the store.
  *
  * <p><b>Why content clusters, not position blocks.</b> Position-ordered blocks would make insertion
  * a plain append, but a block of consecutive tokens mixes every kind of key, so its mean says little

@@ -12,8 +12,9 @@ import java.util.Set;
  * the highest bound until the k-th best score found beats every bound left (strictly, so that a key
  * tying the k-th score at a lower position is still found). Approximate mode keeps the {@code beam}
  * nodes per level with the highest promise (mean of q·k plus {@link #OPTIMISM} standard deviations)
- * and scans the leaves the beam reaches; it never touches more than {@code beam × fanout} nodes per
- * level.
+ * and, at the leaf level, keeps {@link #CODED_LEAF_WIDENING} times as many leaves, scores their keys
+ * from the int8 {@link LeafCodes} and rescores the best {@link #RERANK_FACTOR}·k exactly from the store;
+ * it never touches more than {@code beam × fanout} nodes per level.
  *
  * <p>Both modes then merge in the sinks and the local window, scored exactly.
  */
