@@ -4,6 +4,7 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import dev.arbor.ops.RetrievedAttention;
 import dev.arbor.ort.SessionFactory;
 import dev.arbor.tokenizer.Tokenizer;
 import dev.arbor.tree.SearchParams;
@@ -27,6 +28,7 @@ public final class LlamaModel implements AutoCloseable {
     private final List<OrtSession> attentionOutputs = new ArrayList<>();
     private final OrtSession denseAttention;
     private final OrtSession head;
+    private final RetrievedAttention retrievedAttention;
     private final TreeAttention treeAttention;
 
     private LlamaModel(Checkpoint checkpoint, SessionFactory sessions) throws OrtException {
@@ -41,7 +43,8 @@ public final class LlamaModel implements AutoCloseable {
         }
         this.denseAttention = sessions.open(graphs.denseAttention());
         this.head = sessions.open(graphs.head());
-        this.treeAttention = new TreeAttention(config);
+        this.retrievedAttention = RetrievedAttention.open(sessions);
+        this.treeAttention = new TreeAttention(config, retrievedAttention);
     }
 
     /** Builds the graphs from the checkpoint's weights and opens their sessions. */
@@ -182,6 +185,7 @@ public final class LlamaModel implements AutoCloseable {
             }
             denseAttention.close();
             head.close();
+            retrievedAttention.close();
         } catch (OrtException e) {
             throw new IllegalStateException("could not close decoder sessions: " + e.getMessage(), e);
         }

@@ -71,7 +71,9 @@ public final class RetrievalBatch {
     public static final class Builder {
         private final int dim;
         private final int valueDim;
-        private final List<List<Long>> keys = new ArrayList<>();
+        // Per head a growable array of rows: a decoder step adds thousands, too many to box.
+        private final long[][] keys;
+        private final int[] keyCounts;
         private final List<List<float[]>> means = new ArrayList<>();
         private final List<List<float[]>> valueSums = new ArrayList<>();
         private final List<List<Long>> counts = new ArrayList<>();
@@ -83,8 +85,9 @@ public final class RetrievalBatch {
             }
             this.dim = dim;
             this.valueDim = valueDim;
+            this.keys = new long[heads][16];
+            this.keyCounts = new int[heads];
             for (int h = 0; h < heads; h++) {
-                keys.add(new ArrayList<>());
                 means.add(new ArrayList<>());
                 valueSums.add(new ArrayList<>());
                 counts.add(new ArrayList<>());
@@ -97,7 +100,10 @@ public final class RetrievalBatch {
             if (row < 0) {
                 throw new IllegalArgumentException("store rows are >= 0, got " + row + " for head " + head);
             }
-            keys.get(head).add(row);
+            if (keyCounts[head] == keys[head].length) {
+                keys[head] = Arrays.copyOf(keys[head], keyCounts[head] * 2);
+            }
+            keys[head][keyCounts[head]++] = row;
             return this;
         }
 
@@ -125,9 +131,9 @@ public final class RetrievalBatch {
         }
 
         public RetrievalBatch build() {
-            int heads = keys.size();
+            int heads = keys.length;
             // At least one slot, so a batch of summaries only still has a well-formed [H, R] mask.
-            int r = Math.max(1, keys.stream().mapToInt(List::size).max().orElse(0));
+            int r = Math.max(1, Arrays.stream(keyCounts).max().orElse(0));
             int s = counts.stream().mapToInt(List::size).max().orElse(0);
             long[] rows = new long[heads * r];
             long[] ids = new long[heads * r];
@@ -137,10 +143,9 @@ public final class RetrievalBatch {
             float[] sumData = new float[heads * s * valueDim];
             float[] countData = new float[heads * s];
             for (int h = 0; h < heads; h++) {
-                List<Long> headKeys = keys.get(h);
-                for (int i = 0; i < headKeys.size(); i++) {
-                    rows[h * r + i] = headKeys.get(i);
-                    ids[h * r + i] = headKeys.get(i);
+                for (int i = 0; i < keyCounts[h]; i++) {
+                    rows[h * r + i] = keys[h][i];
+                    ids[h * r + i] = keys[h][i];
                     mask[h * r + i] = true;
                 }
                 for (int j = 0; j < counts.get(h).size(); j++) {
@@ -158,8 +163,8 @@ public final class RetrievalBatch {
         }
 
         private void checkHead(int head) {
-            if (head < 0 || head >= keys.size()) {
-                throw new IllegalArgumentException("head must be in [0, " + keys.size() + "), got " + head);
+            if (head < 0 || head >= keys.length) {
+                throw new IllegalArgumentException("head must be in [0, " + keys.length + "), got " + head);
             }
         }
     }

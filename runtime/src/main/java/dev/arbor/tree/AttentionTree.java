@@ -94,6 +94,16 @@ public final class AttentionTree {
         return attention.attend(query, scale, params);
     }
 
+    /**
+     * What {@link #attend} would read for {@code query}: the positions it attends finely and the
+     * summaries of the subtrees it pruned, so the attention can run elsewhere (an ONNX graph).
+     */
+    public TreeRetrieval retrieve(float[] query, SearchParams params) {
+        checkVector("query", query, keyDim);
+        checkParams(params);
+        return attention.retrieve(query, params);
+    }
+
     public long size() {
         return store.size();
     }

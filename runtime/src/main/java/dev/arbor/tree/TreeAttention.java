@@ -1,8 +1,11 @@
 package dev.arbor.tree;
 
 import dev.arbor.store.HeadStore;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.BitSet;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -201,6 +204,63 @@ final class TreeAttention {
             Dot.addScaled(nodes.valueSum, leaf * nodes.valueDim, (float) (mass / nodes.keyCount[leaf]), partial,
                     nodes.valueDim);
         }
+    }
+
+    /** The fine positions and pruned-subtree summaries {@link #attend} would use, for attention elsewhere. */
+    TreeRetrieval retrieve(float[] query, SearchParams params) {
+        int keyDim = nodes.keyDim;
+        int valueDim = nodes.valueDim;
+        Retrieval retrieval = searcher.retrieve(query, params);
+        BitSet scanned = new BitSet(nodes.count);
+        for (int i = 0; i < retrieval.scannedLeafCount; i++) {
+            scanned.set(retrieval.scannedLeaves[i]);
+        }
+        BitSet pruned = new BitSet(nodes.count);
+        for (int i = 0; i < retrieval.prunedCount; i++) {
+            pruned.set(retrieval.prunedNodes[i]);
+        }
+        int[] always = searcher.alwaysAttended(params);
+        int[] positions = Arrays.copyOf(retrieval.scannedPositions, retrieval.scannedCount + always.length);
+        int count = retrieval.scannedCount;
+        Map<Integer, Removed> removedByNode = new HashMap<>();
+        float[] key = new float[keyDim];
+        float[] value = new float[valueDim];
+        for (int position : always) {
+            int leaf = leafIndex.leafOf(position);
+            if (scanned.get(leaf)) {
+                continue;
+            }
+            store.readKey(position, key, 0);
+            store.readValue(position, value, 0);
+            positions[count++] = position;
+            int node = leaf;
+            while (!pruned.get(node)) {
+                node = nodes.parent[node];
+            }
+            removedByNode.computeIfAbsent(node, n -> new Removed(keyDim, valueDim)).add(key, value);
+        }
+        List<TreeRetrieval.Summary> summaries = new ArrayList<>(retrieval.prunedCount);
+        for (int i = 0; i < retrieval.prunedCount; i++) {
+            int node = retrieval.prunedNodes[i];
+            Removed removed = removedByNode.get(node);
+            int keys = nodes.keyCount[node] - (removed == null ? 0 : removed.count);
+            if (keys == 0) {
+                continue;
+            }
+            float[] meanKey = new float[keyDim];
+            for (int d = 0; d < keyDim; d++) {
+                float sum = nodes.keySum[node * keyDim + d] - (removed == null ? 0 : removed.keySum[d]);
+                meanKey[d] = sum / keys;
+            }
+            float[] valueSum = Arrays.copyOfRange(nodes.valueSum, node * valueDim, (node + 1) * valueDim);
+            if (removed != null) {
+                for (int d = 0; d < valueDim; d++) {
+                    valueSum[d] -= removed.valueSum[d];
+                }
+            }
+            summaries.add(new TreeRetrieval.Summary(meanKey, valueSum, keys));
+        }
+        return new TreeRetrieval(Arrays.copyOf(positions, count), summaries);
     }
 
     private static void sumRows(float[] rows, float[] weights, int count, float[] partial, double[] output) {

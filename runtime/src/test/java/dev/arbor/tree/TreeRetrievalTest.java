@@ -1,0 +1,65 @@
+package dev.arbor.tree;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.BitSet;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** {@link AttentionTree#retrieve}: the fine positions and summaries handed to attention in a graph. */
+class TreeRetrievalTest {
+    private static final TreeSettings SMALL = TreeSettings.builder().leafCapacity(8).fanout(4).build();
+
+    @Test
+    void finePositionsAndSummariesCountEveryKeyAndValueOnce() {
+        List<float[]> keys = TestVectors.clustered(3000, 16, 10, 31);
+        List<float[]> values = TestVectors.gaussian(3000, 8, 32);
+        AttentionTree tree = TestVectors.treeOf(keys, values, SMALL);
+        // Sinks and window lie in pruned subtrees, so the summaries must have them taken out.
+        SearchParams params = SearchParams.builder().k(4).beam(2).sinks(16).window(100).build();
+        TreeRetrieval retrieval = tree.retrieve(TestVectors.gaussian(1, 16, 33).get(0), params);
+
+        BitSet fine = new BitSet();
+        double[] valueSum = new double[8];
+        for (int position : retrieval.positions()) {
+            assertTrue(!fine.get(position), "position " + position + " retrieved twice");
+            fine.set(position);
+            for (int d = 0; d < 8; d++) {
+                valueSum[d] += values.get(position)[d];
+            }
+        }
+        assertTrue(fine.nextClearBit(0) >= 16, "every sink is attended finely");
+        assertEquals(100, fine.get(2900, 3000).cardinality(), "every window position is attended finely");
+        assertTrue(!retrieval.summaries().isEmpty(), "a top-4 search over 3000 keys prunes subtrees");
+
+        int counted = fine.cardinality();
+        for (TreeRetrieval.Summary summary : retrieval.summaries()) {
+            assertTrue(summary.count() >= 1);
+            counted += summary.count();
+            for (int d = 0; d < 8; d++) {
+                valueSum[d] += summary.valueSum()[d];
+            }
+        }
+        assertEquals(3000, counted);
+        double[] expected = new double[8];
+        for (float[] value : values) {
+            for (int d = 0; d < 8; d++) {
+                expected[d] += value[d];
+            }
+        }
+        for (int d = 0; d < 8; d++) {
+            assertEquals(expected[d], valueSum[d], 1e-2, "value sum in dimension " + d);
+        }
+    }
+
+    @Test
+    void withKAtLeastNEveryPositionIsFineAndNothingIsSummarised() {
+        List<float[]> keys = TestVectors.clustered(500, 16, 5, 34);
+        AttentionTree tree = TestVectors.treeOf(keys, TestVectors.gaussian(500, 8, 35), SMALL);
+        SearchParams params = SearchParams.builder().mode(SearchMode.EXACT).k(500).build();
+        TreeRetrieval retrieval = tree.retrieve(TestVectors.gaussian(1, 16, 36).get(0), params);
+        assertEquals(500, retrieval.positions().length);
+        assertTrue(retrieval.summaries().isEmpty());
+    }
+}
