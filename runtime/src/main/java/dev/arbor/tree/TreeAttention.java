@@ -55,38 +55,11 @@ final class TreeAttention {
             return new AttentionResult(new float[valueDim], new long[0], new float[0]);
         }
 
-        BitSet scanned = new BitSet(nodes.count);
-        for (int i = 0; i < retrieval.scannedLeafCount; i++) {
-            scanned.set(retrieval.scannedLeaves[i]);
-        }
-        BitSet pruned = new BitSet(nodes.count);
-        for (int i = 0; i < retrieval.prunedCount; i++) {
-            pruned.set(retrieval.prunedNodes[i]);
-        }
-
-        // Sinks and window positions outside the scanned leaves: fine terms, removed from their subtree.
-        int[] always = searcher.alwaysAttended(params);
-        int[] extraPositions = new int[always.length];
-        float[] extraScores = new float[always.length];
-        int extraCount = 0;
-        Map<Integer, Removed> removedByNode = new HashMap<>();
-        float[] key = new float[keyDim];
-        float[] value = new float[valueDim];
-        for (int position : always) {
-            int leaf = leafIndex.leafOf(position);
-            if (scanned.get(leaf)) {
-                continue;
-            }
-            store.readKey(position, key, 0);
-            store.readValue(position, value, 0);
-            extraPositions[extraCount] = position;
-            extraScores[extraCount++] = Dot.dot(query, 0, key, 0, keyDim);
-            int node = leaf;
-            while (!pruned.get(node)) {
-                node = nodes.parent[node];
-            }
-            removedByNode.computeIfAbsent(node, n -> new Removed(keyDim, valueDim)).add(key, value);
-        }
+        Extras extras = extrasOutsideScan(query, retrieval, params);
+        int[] extraPositions = extras.positions();
+        float[] extraScores = extras.scores();
+        int extraCount = extraPositions.length;
+        Map<Integer, Removed> removedByNode = extras.removedByNode();
 
         // Coarse terms: one per pruned subtree, on its summary minus the keys attended finely.
         int prunedCount = retrieval.prunedCount;
@@ -198,6 +171,51 @@ final class TreeAttention {
         return new AttentionResult(result, retrieved.positions(), weights);
     }
 
+    /** Sinks and window positions outside the scanned leaves, their scores, and what they take out of their pruned subtrees. */
+    private record Extras(int[] positions, float[] scores, Map<Integer, Removed> removedByNode) {}
+
+    /**
+     * Sinks and window positions the scan did not reach are attended finely; each is removed from the
+     * summary of the pruned subtree that holds it, so every key counts exactly once.
+     */
+    private Extras extrasOutsideScan(float[] query, Retrieval retrieval, SearchParams params) {
+        int keyDim = nodes.keyDim;
+        int valueDim = nodes.valueDim;
+        BitSet scanned = asSet(retrieval.scannedLeaves, retrieval.scannedLeafCount);
+        BitSet pruned = asSet(retrieval.prunedNodes, retrieval.prunedCount);
+        int[] always = searcher.alwaysAttended(params);
+        int[] positions = new int[always.length];
+        float[] scores = new float[always.length];
+        int count = 0;
+        Map<Integer, Removed> removedByNode = new HashMap<>();
+        float[] key = new float[keyDim];
+        float[] value = new float[valueDim];
+        for (int position : always) {
+            int leaf = leafIndex.leafOf(position);
+            if (scanned.get(leaf)) {
+                continue;
+            }
+            store.readKey(position, key, 0);
+            store.readValue(position, value, 0);
+            positions[count] = position;
+            scores[count++] = Dot.dot(query, 0, key, 0, keyDim);
+            int node = leaf;
+            while (!pruned.get(node)) {
+                node = nodes.parent[node];
+            }
+            removedByNode.computeIfAbsent(node, n -> new Removed(keyDim, valueDim)).add(key, value);
+        }
+        return new Extras(Arrays.copyOf(positions, count), Arrays.copyOf(scores, count), removedByNode);
+    }
+
+    private BitSet asSet(int[] nodeIds, int count) {
+        BitSet set = new BitSet(nodes.count);
+        for (int i = 0; i < count; i++) {
+            set.set(nodeIds[i]);
+        }
+        return set;
+    }
+
     /** A leaf's light keys, weighted by their code scores, each taken to carry the leaf's mean value. */
     private void addLight(int leaf, double mass, float[] partial) {
         if (leaf >= 0 && mass > 0) {
@@ -211,34 +229,10 @@ final class TreeAttention {
         int keyDim = nodes.keyDim;
         int valueDim = nodes.valueDim;
         Retrieval retrieval = searcher.retrieve(query, params);
-        BitSet scanned = new BitSet(nodes.count);
-        for (int i = 0; i < retrieval.scannedLeafCount; i++) {
-            scanned.set(retrieval.scannedLeaves[i]);
-        }
-        BitSet pruned = new BitSet(nodes.count);
-        for (int i = 0; i < retrieval.prunedCount; i++) {
-            pruned.set(retrieval.prunedNodes[i]);
-        }
-        int[] always = searcher.alwaysAttended(params);
-        int[] positions = Arrays.copyOf(retrieval.scannedPositions, retrieval.scannedCount + always.length);
-        int count = retrieval.scannedCount;
-        Map<Integer, Removed> removedByNode = new HashMap<>();
-        float[] key = new float[keyDim];
-        float[] value = new float[valueDim];
-        for (int position : always) {
-            int leaf = leafIndex.leafOf(position);
-            if (scanned.get(leaf)) {
-                continue;
-            }
-            store.readKey(position, key, 0);
-            store.readValue(position, value, 0);
-            positions[count++] = position;
-            int node = leaf;
-            while (!pruned.get(node)) {
-                node = nodes.parent[node];
-            }
-            removedByNode.computeIfAbsent(node, n -> new Removed(keyDim, valueDim)).add(key, value);
-        }
+        Extras extras = extrasOutsideScan(query, retrieval, params);
+        int[] positions = Arrays.copyOf(retrieval.scannedPositions, retrieval.scannedCount + extras.positions().length);
+        System.arraycopy(extras.positions(), 0, positions, retrieval.scannedCount, extras.positions().length);
+        Map<Integer, Removed> removedByNode = extras.removedByNode();
         List<TreeRetrieval.Summary> summaries = new ArrayList<>(retrieval.prunedCount);
         for (int i = 0; i < retrieval.prunedCount; i++) {
             int node = retrieval.prunedNodes[i];
@@ -260,7 +254,7 @@ final class TreeAttention {
             }
             summaries.add(new TreeRetrieval.Summary(meanKey, valueSum, keys));
         }
-        return new TreeRetrieval(Arrays.copyOf(positions, count), summaries);
+        return new TreeRetrieval(positions, summaries);
     }
 
     private static void sumRows(float[] rows, float[] weights, int count, float[] partial, double[] output) {
