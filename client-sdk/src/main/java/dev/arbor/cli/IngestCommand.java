@@ -1,5 +1,7 @@
 package dev.arbor.cli;
 
+import dev.arbor.api.v1.AttentionSettings;
+import dev.arbor.api.v1.CreateContextRequest;
 import dev.arbor.client.ArborClient;
 import dev.arbor.client.ArborException;
 import dev.arbor.client.IngestProgress;
@@ -27,6 +29,19 @@ final class IngestCommand implements Callable<Integer> {
     @Option(names = "--model", defaultValue = "", description = "Model for a new context (default: the server's).")
     String model;
 
+    @Option(names = "--top-k", defaultValue = "0",
+            description = "Attention of a new context: keys kept per query (spans per answer on encoder models); 0: the model's default.")
+    int topK;
+
+    @Option(names = "--leaf-size", defaultValue = "0", description = "Attention of a new context: keys per tree leaf; 0: the model's default.")
+    int leafSize;
+
+    @Option(names = "--beam", defaultValue = "0", description = "Attention of a new context: tree nodes kept per level; 0: the model's default.")
+    int beam;
+
+    @Option(names = "--exact", description = "Attention of a new context: exact tree search instead of the beam.")
+    boolean exact;
+
     @Parameters(paramLabel = "FILE", description = "UTF-8 text file.")
     Path file;
 
@@ -39,8 +54,10 @@ final class IngestCommand implements Callable<Integer> {
             try {
                 client.getContext(context);
             } catch (ArborException.NotFoundException e) {
-                client.createContext(dev.arbor.api.v1.CreateContextRequest.newBuilder()
-                        .setName(context).setModel(model).build());
+                client.createContext(CreateContextRequest.newBuilder().setName(context).setModel(model)
+                        .setAttention(AttentionSettings.newBuilder().setTopK(topK).setLeafBlockSize(leafSize)
+                                .setBeamWidth(beam).setExactSearch(exact))
+                        .build());
             }
             long start = System.nanoTime();
             ProgressListener listener = server.json ? ProgressListener.NONE : new ProgressBar(spec.commandLine().getErr());

@@ -1,6 +1,7 @@
 package dev.arbor.decoder;
 
 import dev.arbor.tree.SearchParams;
+import dev.arbor.tree.TreeSettings;
 import dev.arbor.weights.LlamaConfig;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,10 +16,10 @@ public final class DecoderContext {
     private int length;
     private int[] lastAttended = new int[0];
 
-    DecoderContext(LlamaConfig config, SearchParams treeParams, int initialCapacity) {
+    DecoderContext(LlamaConfig config, SearchParams treeParams, TreeSettings treeSettings, int initialCapacity) {
         this.treeParams = treeParams;
         for (int l = 0; l < config.layers(); l++) {
-            layers.add(new KvCache(config.kvHeads(), config.headSize(), initialCapacity));
+            layers.add(new KvCache(config.kvHeads(), config.headSize(), treeSettings, initialCapacity));
         }
     }
 

@@ -26,12 +26,12 @@ final class KvCache {
     private FloatBuffer values;
     private int size;
 
-    KvCache(int kvHeads, int headSize, int initialCapacity) {
+    KvCache(int kvHeads, int headSize, TreeSettings treeSettings, int initialCapacity) {
         this.kvDim = kvHeads * headSize;
         this.headSize = headSize;
         for (int h = 0; h < kvHeads; h++) {
             HeadStore store = HeadStore.builder().keyDim(headSize).valueDim(headSize).segmentRows(SEGMENT_ROWS).build();
-            trees.add(AttentionTree.builder().store(store).settings(TreeSettings.defaults()).build());
+            trees.add(AttentionTree.builder().store(store).settings(treeSettings).build());
         }
         this.keys = allocate((long) kvDim * initialCapacity);
         this.values = allocate((long) kvDim * initialCapacity);

@@ -8,6 +8,7 @@ import dev.arbor.ops.RetrievedAttention;
 import dev.arbor.ort.SessionFactory;
 import dev.arbor.tokenizer.Tokenizer;
 import dev.arbor.tree.SearchParams;
+import dev.arbor.tree.TreeSettings;
 import dev.arbor.weights.LlamaConfig;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
@@ -71,7 +72,12 @@ public final class LlamaModel implements AutoCloseable {
 
     /** A fresh context whose tree attention searches with {@code treeParams}. */
     public DecoderContext newContext(SearchParams treeParams) {
-        return new DecoderContext(config, treeParams, 1024);
+        return newContext(treeParams, TreeSettings.defaults());
+    }
+
+    /** A fresh context whose trees are shaped by {@code treeSettings} and searched with {@code treeParams}. */
+    public DecoderContext newContext(SearchParams treeParams, TreeSettings treeSettings) {
+        return new DecoderContext(config, treeParams, treeSettings, 1024);
     }
 
     /**

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.arbor.api.v1.ArborGrpc;
+import dev.arbor.api.v1.AttentionSettings;
 import dev.arbor.api.v1.CreateContextRequest;
 import dev.arbor.api.v1.GenerateRequest;
 import dev.arbor.api.v1.GenerateResponse;
@@ -82,6 +83,24 @@ class GenerateEndToEndTest {
             }
         }
         assertTrue(tokens.stream().map(GeneratedToken::text).reduce("", String::concat).length() > 5);
+    }
+
+    @Test
+    void decoderContextsTakeTheirTreeSettingsFromCreateContext() {
+        AttentionSettings defaults = client.createContext(
+                CreateContextRequest.newBuilder().setName("default-tree").setModel(decoderName).build()).getAttention();
+        assertEquals(AttentionSettings.newBuilder().setTopK(64).setLeafBlockSize(64).setBeamWidth(64)
+                .setSinkTokens(4).setLocalWindow(64).build(), defaults);
+
+        AttentionSettings narrow = AttentionSettings.newBuilder().setTopK(8).setLeafBlockSize(16).setBeamWidth(2)
+                .setSinkTokens(2).setLocalWindow(8).build();
+        client.createContext(CreateContextRequest.newBuilder().setName("narrow-tree").setModel(decoderName)
+                .setAttention(narrow).build());
+        assertEquals(narrow, client.getContext("narrow-tree").getAttention());
+        client.ingest("narrow-tree", STORY + STORY);
+        List<GeneratedToken> tokens = new ArrayList<>();
+        client.generate("narrow-tree", "The dog", 8, tokens::add);
+        assertFalse(tokens.isEmpty(), "a narrow tree still generates");
     }
 
     @Test

@@ -1,12 +1,14 @@
 package dev.arbor.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
 import dev.arbor.api.v1.ArborGrpc;
+import dev.arbor.api.v1.AttentionSettings;
 import dev.arbor.api.v1.ContextState;
 import dev.arbor.api.v1.CreateContextRequest;
 import dev.arbor.api.v1.GenerateRequest;
@@ -139,6 +141,45 @@ class ServerBehaviourTest {
                 () -> client.retrieve("questions", "what?", 101));
         assertCode(Status.Code.INVALID_ARGUMENT, "k must be between 1 and 100",
                 () -> client.retrieve("questions", "what?", -1));
+    }
+
+    @Test
+    void encoderContextsReportTheirEffectiveAttentionDefaults() {
+        AttentionSettings defaults = client.createContext("defaults").getAttention();
+        assertEquals(5, defaults.getTopK(), "spans per Retrieve");
+        assertEquals(64, defaults.getLeafBlockSize());
+        assertEquals(128, defaults.getBeamWidth());
+        assertEquals(0, defaults.getSinkTokens(), "sinks are a decoder notion");
+        assertFalse(defaults.getExactSearch());
+    }
+
+    @Test
+    void attentionSettingsOfACreatedContextAreAppliedAndReported() {
+        AttentionSettings asked = AttentionSettings.newBuilder()
+                .setTopK(3).setLeafBlockSize(16).setBeamWidth(8).setExactSearch(true).build();
+        client.createContext(CreateContextRequest.newBuilder().setName("tuned").setAttention(asked).build());
+        assertEquals(asked, client.getContext("tuned").getAttention());
+        client.ingest("tuned", "Bees make honey in summer. The river froze in January. Owls hunt at night. "
+                + "The baker opens at six. Snow covered the hills. The ferry leaves at noon. Foxes sleep by day.");
+        assertEquals(3, client.retrieve("tuned", "When does the ferry leave?", 0).size(), "k 0 takes the context's top_k");
+        assertEquals(1, client.retrieve("tuned", "When does the ferry leave?", 1).size());
+    }
+
+    @Test
+    void attentionSettingsTheModelCannotUseAreInvalid() {
+        assertCode(Status.Code.INVALID_ARGUMENT, "apply to decoder contexts", () -> client.createContext(
+                CreateContextRequest.newBuilder().setName("sinks").setAttention(
+                        AttentionSettings.newBuilder().setSinkTokens(4)).build()));
+        assertCode(Status.Code.INVALID_ARGUMENT, "leaf_block_size must be 0 (the default) or between 8 and 4096",
+                () -> client.createContext(CreateContextRequest.newBuilder().setName("tiny-leaves").setAttention(
+                        AttentionSettings.newBuilder().setLeafBlockSize(2)).build()));
+        assertCode(Status.Code.INVALID_ARGUMENT, "at most 100", () -> client.createContext(
+                CreateContextRequest.newBuilder().setName("many").setAttention(
+                        AttentionSettings.newBuilder().setTopK(101)).build()));
+        assertCode(Status.Code.INVALID_ARGUMENT, "beam_width must be between 0 and 65536, got 4294967295",
+                () -> client.createContext(CreateContextRequest.newBuilder().setName("negative").setAttention(
+                        AttentionSettings.newBuilder().setBeamWidth(-1)).build()));
+        assertThrows(ArborException.NotFoundException.class, () -> client.getContext("sinks"), "nothing was created");
     }
 
     @Test

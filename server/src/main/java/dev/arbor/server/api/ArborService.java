@@ -36,7 +36,6 @@ import java.util.concurrent.Executor;
 /** The {@code arbor.v1.Arbor} service: validates each request, then hands it to the contexts. */
 public final class ArborService extends ArborGrpc.ArborImplBase {
     static final int MAX_K = 100;
-    static final int DEFAULT_K = 5;
     private static final int MAX_QUESTION_CHARS = 4096;
     static final int MAX_TOKENS = 4096;
     static final int DEFAULT_MAX_TOKENS = 128;
@@ -67,7 +66,7 @@ public final class ArborService extends ArborGrpc.ArborImplBase {
         answer(responses, () -> {
             AttentionSettings a = request.getAttention();
             AttentionConfig attention = new AttentionConfig(a.getTopK(), a.getLeafBlockSize(), a.getBeamWidth(),
-                    a.getSinkTokens(), a.getLocalWindow());
+                    a.getSinkTokens(), a.getLocalWindow(), a.getExactSearch());
             return describe(contexts.create(Tenants.current(), request.getName(), request.getModel(), attention));
         });
     }
@@ -109,10 +108,9 @@ public final class ArborService extends ArborGrpc.ArborImplBase {
                 throw Failures.invalid("question has " + request.getQuestion().length() + " characters; the limit is "
                         + MAX_QUESTION_CHARS);
             }
-            int k = request.getK() == 0 ? DEFAULT_K : request.getK();
-            if (k < 1 || k > MAX_K) {
-                throw Failures.invalid("k must be between 1 and " + MAX_K + " (0 means " + DEFAULT_K + "), got "
-                        + Integer.toUnsignedString(request.getK()));
+            if (request.getK() < 0 || request.getK() > MAX_K) {
+                throw Failures.invalid("k must be between 1 and " + MAX_K + " (0 means the context's attention.top_k),"
+                        + " got " + Integer.toUnsignedString(request.getK()));
             }
             StoredContext context = find(request.getContext());
             if (context.model().info().generates()) {
@@ -120,6 +118,7 @@ public final class ArborService extends ArborGrpc.ArborImplBase {
                         + context.model().info().name() + "', a decoder; Retrieve needs a context created with an"
                         + " encoder model (see ListModels)").asRuntimeException();
             }
+            int k = request.getK() == 0 ? context.descriptor().attention().topK() : request.getK();
             List<Span> spans = context.retrieve(request.getQuestion(), k);
             if (io.grpc.Context.current().isCancelled()) {
                 return;
@@ -218,7 +217,8 @@ public final class ArborService extends ArborGrpc.ArborImplBase {
                 .setName(context.descriptor().name())
                 .setModel(context.descriptor().model())
                 .setAttention(AttentionSettings.newBuilder().setTopK(a.topK()).setLeafBlockSize(a.leafBlockSize())
-                        .setBeamWidth(a.beamWidth()).setSinkTokens(a.sinkTokens()).setLocalWindow(a.localWindow()))
+                        .setBeamWidth(a.beamWidth()).setSinkTokens(a.sinkTokens()).setLocalWindow(a.localWindow())
+                        .setExactSearch(a.exactSearch()))
                 .setState(switch (context.state()) {
                     case EMPTY -> ContextState.CONTEXT_STATE_EMPTY;
                     case INGESTING -> ContextState.CONTEXT_STATE_INGESTING;

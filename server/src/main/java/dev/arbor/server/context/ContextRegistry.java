@@ -62,7 +62,7 @@ public final class ContextRegistry implements AutoCloseable {
             throw new ContextLimitException("the server holds its limit of " + maxContexts
                     + " contexts; delete one first or raise limits.max-contexts");
         }
-        ContextDescriptor descriptor = new ContextDescriptor(tenant, name, modelName, attention.withDefaults(),
+        ContextDescriptor descriptor = new ContextDescriptor(tenant, name, modelName, chosen.attention(attention),
                 System.currentTimeMillis());
         Path directory = dataDir.resolve(tenant).resolve(name);
         try {

@@ -27,7 +27,7 @@ public final class StoredContext implements AutoCloseable {
         this.descriptor = descriptor;
         this.model = model;
         this.directory = directory;
-        this.index = model.newIndex();
+        this.index = model.newIndex(descriptor.attention());
         this.text = new TextLog(directory.resolve("text.txt"));
     }
 

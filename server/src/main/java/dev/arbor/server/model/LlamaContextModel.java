@@ -3,6 +3,9 @@ package dev.arbor.server.model;
 import dev.arbor.decoder.Checkpoint;
 import dev.arbor.decoder.LlamaModel;
 import dev.arbor.ort.SessionFactory;
+import dev.arbor.server.context.AttentionConfig;
+import dev.arbor.tree.SearchParams;
+import dev.arbor.tree.TreeSettings;
 import java.nio.file.Path;
 
 /**
@@ -32,9 +35,17 @@ public final class LlamaContextModel implements ContextModel {
                 "Llama decoder " + name + " (" + model.config().layers() + " layers): Generate with tree attention");
     }
 
+    /** The runtime's defaults for tree attention in a decoder: top-64, beam 64, 4 sinks, window 64, leaves of 64. */
     @Override
-    public DocumentIndex newIndex() {
-        return new LlamaDocumentIndex(model);
+    public AttentionConfig attention(AttentionConfig requested) {
+        SearchParams search = SearchParams.defaults();
+        return requested.withDefaults(new AttentionConfig(search.k(), TreeSettings.defaults().leafCapacity(),
+                search.beam(), search.sinks(), search.window(), false));
+    }
+
+    @Override
+    public DocumentIndex newIndex(AttentionConfig attention) {
+        return new LlamaDocumentIndex(model, attention);
     }
 
     @Override

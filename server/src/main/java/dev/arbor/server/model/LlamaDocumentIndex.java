@@ -7,6 +7,7 @@ import dev.arbor.decoder.Generator;
 import dev.arbor.decoder.LlamaModel;
 import dev.arbor.retrieval.Span;
 import dev.arbor.retrieval.TextBuffer;
+import dev.arbor.server.context.AttentionConfig;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
@@ -27,9 +28,9 @@ final class LlamaDocumentIndex implements GenerativeIndex {
     private final ReentrantLock sequence = new ReentrantLock();
     private volatile long tokens;
 
-    LlamaDocumentIndex(LlamaModel model) {
+    LlamaDocumentIndex(LlamaModel model, AttentionConfig attention) {
         this.model = model;
-        this.context = model.newContext();
+        this.context = model.newContext(attention.searchParams(), attention.treeSettings());
         this.generator = new Generator(model);
     }
 

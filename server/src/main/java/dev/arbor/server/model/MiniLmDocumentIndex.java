@@ -7,6 +7,9 @@ import dev.arbor.retrieval.Span;
 import dev.arbor.retrieval.SpanIndex;
 import dev.arbor.retrieval.SpanRetriever;
 import dev.arbor.retrieval.TextBuffer;
+import dev.arbor.server.context.AttentionConfig;
+import dev.arbor.tree.AttentionTree;
+import dev.arbor.tree.SearchMode;
 import java.util.List;
 
 /**
@@ -21,10 +24,20 @@ final class MiniLmDocumentIndex implements DocumentIndex {
     private final SpanIndex index;
     private final SpanRetriever retriever;
 
-    MiniLmDocumentIndex(MiniLmEncoder encoder) {
+    MiniLmDocumentIndex(MiniLmEncoder encoder, AttentionConfig attention) {
         this.encoder = encoder;
-        this.index = new SpanIndex(encoder.tokenizer());
-        this.retriever = SpanRetriever.builder().encoder(encoder).index(index).text(text).build();
+        this.index = new SpanIndex(encoder.tokenizer(), AttentionTree.builder()
+                .keyDim(MiniLmEncoder.DIMENSION)
+                .valueDim(1)
+                .settings(attention.treeSettings())
+                .build());
+        this.retriever = SpanRetriever.builder()
+                .encoder(encoder)
+                .index(index)
+                .text(text)
+                .mode(attention.exactSearch() ? SearchMode.EXACT : SearchMode.APPROXIMATE)
+                .beam(attention.beamWidth())
+                .build();
     }
 
     @Override

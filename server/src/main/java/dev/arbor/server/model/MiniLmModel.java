@@ -3,6 +3,9 @@ package dev.arbor.server.model;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import dev.arbor.encoder.MiniLmEncoder;
 import dev.arbor.ort.SessionFactory;
+import dev.arbor.retrieval.SpanRetriever;
+import dev.arbor.server.context.AttentionConfig;
+import dev.arbor.tree.TreeSettings;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -16,6 +19,8 @@ import java.util.Map;
 public final class MiniLmModel implements ContextModel {
     public static final String NAME = "all-minilm-l6-v2";
     private static final int VOCABULARY = 30522;
+    private static final AttentionConfig DEFAULTS = new AttentionConfig(5,
+            TreeSettings.defaults().leafCapacity(), SpanRetriever.DEFAULT_BEAM, 0, 0, false);
 
     private final MiniLmEncoder encoder;
     private final HuggingFaceTokenizer decoder;
@@ -49,9 +54,26 @@ public final class MiniLmModel implements ContextModel {
                 "sentence-transformers all-MiniLM-L6-v2 (embedded): sentence spans in an attention tree, for Retrieve");
     }
 
+    /**
+     * Spans per Retrieve, the tree's leaf size and the beam that found every planted needle on 1 MB of
+     * text (see {@link dev.arbor.retrieval.SpanRetriever}); sinks and window are decoder notions.
+     */
     @Override
-    public DocumentIndex newIndex() {
-        return new MiniLmDocumentIndex(encoder);
+    public AttentionConfig attention(AttentionConfig requested) {
+        if (requested.sinkTokens() != 0 || requested.localWindow() != 0) {
+            throw new IllegalArgumentException("attention.sink_tokens and attention.local_window apply to decoder"
+                    + " contexts; model '" + NAME + "' retrieves sentence spans, leave them at 0");
+        }
+        if (requested.topK() > SpanRetriever.MAX_SPANS) {
+            throw new IllegalArgumentException("attention.top_k is the number of spans Retrieve returns by default on"
+                    + " model '" + NAME + "': at most " + SpanRetriever.MAX_SPANS + ", got " + requested.topK());
+        }
+        return requested.withDefaults(DEFAULTS);
+    }
+
+    @Override
+    public DocumentIndex newIndex(AttentionConfig attention) {
+        return new MiniLmDocumentIndex(encoder, attention);
     }
 
     @Override

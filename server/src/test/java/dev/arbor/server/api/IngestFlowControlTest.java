@@ -54,7 +54,7 @@ class IngestFlowControlTest {
 
     @Test
     void neverHoldsMoreThanTheWindowOfUnprocessedChunks() {
-        contexts.create("default", "flow", "", new AttentionConfig(0, 0, 0, 0, 0));
+        contexts.create("default", "flow", "", AttentionConfig.UNSET);
         RecordingTransport transport = new RecordingTransport();
         StepExecutor model = new StepExecutor();
         IngestCall call = new IngestCall(transport, contexts, new ArborMetrics(contexts), model, "default", WINDOW,
