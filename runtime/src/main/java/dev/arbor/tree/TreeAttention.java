@@ -5,8 +5,10 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Softmax attention of one query over what the search retrieved, with the pruned subtrees' mass
@@ -224,37 +226,77 @@ final class TreeAttention {
         }
     }
 
-    /** The fine positions and pruned-subtree summaries {@link #attend} would use, for attention elsewhere. */
+    /**
+     * What attention elsewhere (an ONNX graph) reads for {@code query}: the top-k, the sinks and the
+     * window finely, and everything else as summaries: one per pruned subtree, and one per scanned leaf
+     * for its keys outside the top-k (the leaf's sums minus its fine keys). Unlike {@link #attend}, which
+     * weighs every scanned key on its own, this keeps the fine terms at about k + sinks + window however
+     * many leaves the beam scanned: an approximate beam scans thousands of keys, and gathering each of
+     * them for every head is what made a graph run cost more than the search.
+     */
     TreeRetrieval retrieve(float[] query, SearchParams params) {
-        int keyDim = nodes.keyDim;
-        int valueDim = nodes.valueDim;
         Retrieval retrieval = searcher.retrieve(query, params);
         Extras extras = extrasOutsideScan(query, retrieval, params);
-        int[] positions = Arrays.copyOf(retrieval.scannedPositions, retrieval.scannedCount + extras.positions().length);
-        System.arraycopy(extras.positions(), 0, positions, retrieval.scannedCount, extras.positions().length);
+        BitSet scanned = asSet(retrieval.scannedLeaves, retrieval.scannedLeafCount);
+        int[] top = retrieval.topK.drainPositions(new float[retrieval.topK.size()]);
+        int[] always = searcher.alwaysAttended(params);
+        Set<Integer> fine = new LinkedHashSet<>();
+        for (int position : top) {
+            fine.add(position);
+        }
+        for (int position : always) {
+            if (scanned.get(leafIndex.leafOf(position))) {
+                fine.add(position);
+            }
+        }
         Map<Integer, Removed> removedByNode = extras.removedByNode();
-        List<TreeRetrieval.Summary> summaries = new ArrayList<>(retrieval.prunedCount);
+        Map<Integer, Removed> removedByLeaf = new HashMap<>();
+        float[] key = new float[nodes.keyDim];
+        float[] value = new float[nodes.valueDim];
+        for (int position : fine) {
+            store.readKey(position, key, 0);
+            store.readValue(position, value, 0);
+            removedByLeaf.computeIfAbsent(leafIndex.leafOf(position), leaf -> new Removed(nodes.keyDim, nodes.valueDim))
+                    .add(key, value);
+        }
+        int[] positions = new int[fine.size() + extras.positions().length];
+        int count = 0;
+        for (int position : fine) {
+            positions[count++] = position;
+        }
+        System.arraycopy(extras.positions(), 0, positions, count, extras.positions().length);
+        List<TreeRetrieval.Summary> summaries = new ArrayList<>(retrieval.prunedCount + retrieval.scannedLeafCount);
+        for (int i = 0; i < retrieval.scannedLeafCount; i++) {
+            int leaf = retrieval.scannedLeaves[i];
+            addSummary(leaf, removedByLeaf.get(leaf), summaries);
+        }
         for (int i = 0; i < retrieval.prunedCount; i++) {
             int node = retrieval.prunedNodes[i];
-            Removed removed = removedByNode.get(node);
-            int keys = nodes.keyCount[node] - (removed == null ? 0 : removed.count);
-            if (keys == 0) {
-                continue;
-            }
-            float[] meanKey = new float[keyDim];
-            for (int d = 0; d < keyDim; d++) {
-                float sum = nodes.keySum[node * keyDim + d] - (removed == null ? 0 : removed.keySum[d]);
-                meanKey[d] = sum / keys;
-            }
-            float[] valueSum = Arrays.copyOfRange(nodes.valueSum, node * valueDim, (node + 1) * valueDim);
-            if (removed != null) {
-                for (int d = 0; d < valueDim; d++) {
-                    valueSum[d] -= removed.valueSum[d];
-                }
-            }
-            summaries.add(new TreeRetrieval.Summary(meanKey, valueSum, keys));
+            addSummary(node, removedByNode.get(node), summaries);
         }
         return new TreeRetrieval(positions, summaries);
+    }
+
+    /** A node's keys as one summary, less those {@code removed} (attended finely); none if nothing is left. */
+    private void addSummary(int node, Removed removed, List<TreeRetrieval.Summary> summaries) {
+        int keyDim = nodes.keyDim;
+        int valueDim = nodes.valueDim;
+        int keys = nodes.keyCount[node] - (removed == null ? 0 : removed.count);
+        if (keys == 0) {
+            return;
+        }
+        float[] meanKey = new float[keyDim];
+        for (int d = 0; d < keyDim; d++) {
+            float sum = nodes.keySum[node * keyDim + d] - (removed == null ? 0 : removed.keySum[d]);
+            meanKey[d] = sum / keys;
+        }
+        float[] valueSum = Arrays.copyOfRange(nodes.valueSum, node * valueDim, (node + 1) * valueDim);
+        if (removed != null) {
+            for (int d = 0; d < valueDim; d++) {
+                valueSum[d] -= removed.valueSum[d];
+            }
+        }
+        summaries.add(new TreeRetrieval.Summary(meanKey, valueSum, keys));
     }
 
     private static void sumRows(float[] rows, float[] weights, int count, float[] partial, double[] output) {

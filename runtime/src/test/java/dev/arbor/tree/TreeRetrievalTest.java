@@ -62,4 +62,47 @@ class TreeRetrievalTest {
         assertEquals(500, retrieval.positions().length);
         assertTrue(retrieval.summaries().isEmpty());
     }
+
+    @Test
+    void fineTermsAreTheTopKSinksAndWindowHoweverManyLeavesTheBeamScans() {
+        List<float[]> keys = TestVectors.clustered(4000, 16, 12, 37);
+        List<float[]> values = TestVectors.gaussian(4000, 8, 38);
+        AttentionTree tree = TestVectors.treeOf(keys, values, SMALL);
+        // A wide beam scans hundreds of leaves; only 8 + 4 + 20 positions may be fine.
+        SearchParams params = SearchParams.builder().k(8).beam(200).sinks(4).window(20).build();
+        float[] query = TestVectors.gaussian(1, 16, 39).get(0);
+        TreeRetrieval retrieval = tree.retrieve(query, params);
+
+        BitSet fine = new BitSet();
+        for (int position : retrieval.positions()) {
+            fine.set(position);
+        }
+        assertEquals(retrieval.positions().length, fine.cardinality(), "no position is fine twice");
+        assertTrue(fine.cardinality() <= 8 + 4 + 20, "fine positions: " + fine.cardinality());
+        for (long position : tree.search(query, params).positions()) {
+            assertTrue(fine.get((int) position), "searched position " + position + " is attended finely");
+        }
+        int counted = fine.cardinality();
+        double[] valueSum = new double[8];
+        fine.stream().forEach(p -> addTo(valueSum, values.get(p)));
+        for (TreeRetrieval.Summary summary : retrieval.summaries()) {
+            counted += summary.count();
+            for (int d = 0; d < 8; d++) {
+                valueSum[d] += summary.valueSum()[d];
+            }
+        }
+        assertEquals(4000, counted, "fine keys and summaries count every key once");
+        double[] expected = new double[8];
+        values.forEach(v -> addTo(expected, v));
+        for (int d = 0; d < 8; d++) {
+            assertEquals(expected[d], valueSum[d], 1e-2, "value sum in dimension " + d);
+        }
+        assertTrue(retrieval.summaries().size() > 100, "the scanned leaves' other keys are summarised, not dropped");
+    }
+
+    private static void addTo(double[] sum, float[] value) {
+        for (int d = 0; d < sum.length; d++) {
+            sum[d] += value[d];
+        }
+    }
 }
