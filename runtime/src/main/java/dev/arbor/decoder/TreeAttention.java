@@ -34,10 +34,11 @@ final class TreeAttention {
         int kvHeads = c.kvHeads();
         RetrievalBatch.Builder builder = RetrievalBatch.builder(c.heads(), hs, hs);
         float[] query = new float[hs];
+        float scale = (float) (1.0 / Math.sqrt(hs));
         for (int h = 0; h < c.heads(); h++) {
             int kvHead = h / c.groupSize();
             System.arraycopy(q, h * hs, query, 0, hs);
-            TreeRetrieval retrieval = cache.tree(kvHead).retrieve(query, params);
+            TreeRetrieval retrieval = cache.tree(kvHead).retrieve(query, scale, params);
             for (int position : retrieval.positions()) {
                 builder.addKey(h, (long) position * kvHeads + kvHead);
             }
@@ -51,7 +52,7 @@ final class TreeAttention {
                 TensorData.floats("queries", q, c.heads(), hs),
                 TensorData.floats("key_table", cache.keys(), rows, hs),
                 TensorData.floats("value_table", cache.values(), rows, hs),
-                batch, (float) (1.0 / Math.sqrt(hs)));
+                batch, scale);
         reportWeights(batch, result, weights);
         return result.output();
     }

@@ -233,8 +233,14 @@ final class TreeAttention {
      * weighs every scanned key on its own, this keeps the fine terms at about k + sinks + window however
      * many leaves the beam scanned: an approximate beam scans thousands of keys, and gathering each of
      * them for every head is what made a graph run cost more than the search.
+     *
+     * <p>A graph weighs a summary as {@code count} keys scoring {@code q·key}. A mean key would
+     * understate the mass (Jensen: the mean of exp exceeds exp of the mean), so each summary's key is
+     * the mean moved along q until its score is the subtree's effective score: for a scanned leaf the
+     * log-mean-exp of its remaining keys' scan scores (their mass, to code precision), for a pruned
+     * subtree the Gaussian estimate capped by its box bound, as in {@link #attend}.
      */
-    TreeRetrieval retrieve(float[] query, SearchParams params) {
+    TreeRetrieval retrieve(float[] query, float scale, SearchParams params) {
         Retrieval retrieval = searcher.retrieve(query, params);
         Extras extras = extrasOutsideScan(query, retrieval, params);
         BitSet scanned = asSet(retrieval.scannedLeaves, retrieval.scannedLeafCount);
@@ -265,30 +271,107 @@ final class TreeAttention {
             positions[count++] = position;
         }
         System.arraycopy(extras.positions(), 0, positions, count, extras.positions().length);
+
+        float[] leafScores = remainderScores(retrieval, fine, scale);
         List<TreeRetrieval.Summary> summaries = new ArrayList<>(retrieval.prunedCount + retrieval.scannedLeafCount);
         for (int i = 0; i < retrieval.scannedLeafCount; i++) {
             int leaf = retrieval.scannedLeaves[i];
-            addSummary(leaf, removedByLeaf.get(leaf), summaries);
+            addSummary(query, leaf, removedByLeaf.get(leaf), leafScores[i], summaries);
         }
         for (int i = 0; i < retrieval.prunedCount; i++) {
             int node = retrieval.prunedNodes[i];
-            addSummary(node, removedByNode.get(node), summaries);
+            Removed removed = removedByNode.get(node);
+            addSummary(query, node, removed, gaussianScore(query, scale, node, removed), summaries);
         }
         return new TreeRetrieval(positions, summaries);
     }
 
-    /** A node's keys as one summary, less those {@code removed} (attended finely); none if nothing is left. */
-    private void addSummary(int node, Removed removed, List<TreeRetrieval.Summary> summaries) {
+    /**
+     * Per scanned leaf (in scan order), the score s with {@code exp(scale·s)} the mean of
+     * {@code exp(scale·score)} over its keys that are not fine. A leaf's keys were scanned one after
+     * another, so a leaf's run of entries is found by watching the leaf change.
+     */
+    private float[] remainderScores(Retrieval retrieval, Set<Integer> fine, float scale) {
+        Map<Integer, Integer> slotOf = new HashMap<>();
+        for (int i = 0; i < retrieval.scannedLeafCount; i++) {
+            slotOf.put(retrieval.scannedLeaves[i], i);
+        }
+        float[] max = new float[retrieval.scannedLeafCount];
+        double[] sum = new double[retrieval.scannedLeafCount];
+        int[] count = new int[retrieval.scannedLeafCount];
+        int currentLeaf = -1;
+        int slot = -1;
+        for (int i = 0; i < retrieval.scannedCount; i++) {
+            int position = retrieval.scannedPositions[i];
+            if (fine.contains(position)) {
+                continue;
+            }
+            int leaf = leafIndex.leafOf(position);
+            if (leaf != currentLeaf) {
+                currentLeaf = leaf;
+                slot = slotOf.get(leaf);
+            }
+            float score = retrieval.scannedScores[i];
+            if (count[slot]++ == 0) {
+                max[slot] = score;
+                sum[slot] = 1;
+            } else if (score > max[slot]) {
+                sum[slot] = sum[slot] * Math.exp(scale * (max[slot] - score)) + 1;
+                max[slot] = score;
+            } else {
+                sum[slot] += Math.exp(scale * (score - max[slot]));
+            }
+        }
+        float[] scores = new float[retrieval.scannedLeafCount];
+        for (int i = 0; i < scores.length; i++) {
+            scores[i] = count[i] == 0 ? 0 : max[i] + (float) (Math.log(sum[i] / count[i]) / scale);
+        }
+        return scores;
+    }
+
+    /** A pruned subtree's effective score: mean + scale·Var/2 (the log-mean-exp if scores were normal), capped by its bound. */
+    private float gaussianScore(float[] query, float scale, int node, Removed removed) {
+        int keyDim = nodes.keyDim;
+        int count = nodes.keyCount[node] - (removed == null ? 0 : removed.count);
+        if (count == 0) {
+            return 0;
+        }
+        float[] sums = Arrays.copyOfRange(nodes.keySum, node * keyDim, (node + 1) * keyDim);
+        float[] squares = Arrays.copyOfRange(nodes.keySquares, node * keyDim, (node + 1) * keyDim);
+        if (removed != null) {
+            for (int d = 0; d < keyDim; d++) {
+                sums[d] -= removed.keySum[d];
+                squares[d] -= removed.keySquares[d];
+            }
+        }
+        float meanScore = Dot.dot(query, 0, sums, 0, keyDim) / count;
+        float variance = nodes.scoreVariance(query, sums, squares, 0, count);
+        return Math.min(meanScore + scale * variance / 2, nodes.bound(query, node));
+    }
+
+    /**
+     * A node's keys less those {@code removed} (attended finely) as one summary whose key is their mean
+     * moved along the query to score {@code effectiveScore}; none if nothing is left.
+     */
+    private void addSummary(float[] query, int node, Removed removed, float effectiveScore,
+            List<TreeRetrieval.Summary> summaries) {
         int keyDim = nodes.keyDim;
         int valueDim = nodes.valueDim;
         int keys = nodes.keyCount[node] - (removed == null ? 0 : removed.count);
         if (keys == 0) {
             return;
         }
-        float[] meanKey = new float[keyDim];
+        float[] key = new float[keyDim];
         for (int d = 0; d < keyDim; d++) {
             float sum = nodes.keySum[node * keyDim + d] - (removed == null ? 0 : removed.keySum[d]);
-            meanKey[d] = sum / keys;
+            key[d] = sum / keys;
+        }
+        float queryNorm = Dot.dot(query, 0, query, 0, keyDim);
+        if (queryNorm > 0) {
+            float shift = (effectiveScore - Dot.dot(query, 0, key, 0, keyDim)) / queryNorm;
+            for (int d = 0; d < keyDim; d++) {
+                key[d] += shift * query[d];
+            }
         }
         float[] valueSum = Arrays.copyOfRange(nodes.valueSum, node * valueDim, (node + 1) * valueDim);
         if (removed != null) {
@@ -296,7 +379,7 @@ final class TreeAttention {
                 valueSum[d] -= removed.valueSum[d];
             }
         }
-        summaries.add(new TreeRetrieval.Summary(meanKey, valueSum, keys));
+        summaries.add(new TreeRetrieval.Summary(key, valueSum, keys));
     }
 
     private static void sumRows(float[] rows, float[] weights, int count, float[] partial, double[] output) {
