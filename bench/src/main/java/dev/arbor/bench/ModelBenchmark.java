@@ -57,17 +57,17 @@ public final class ModelBenchmark implements Callable<Integer> {
     @Option(names = "--decode-steps", defaultValue = "32", description = "Timed decode steps per mode and context.")
     int decodeSteps;
 
-    @Option(names = "--top-k", defaultValue = "64", description = "Tree attention: keys retrieved per query head.")
-    int topK;
+    @Option(names = "--top-k", description = "Tree attention: keys retrieved per query head (default: the decoder's).")
+    Integer topK;
 
-    @Option(names = "--beam", defaultValue = "64", description = "Tree attention: nodes kept per tree level.")
-    int beam;
+    @Option(names = "--beam", description = "Tree attention: nodes kept per tree level (default: the decoder's).")
+    Integer beam;
 
-    @Option(names = "--sinks", defaultValue = "4", description = "Tree attention: first positions always attended.")
-    int sinks;
+    @Option(names = "--sinks", description = "Tree attention: first positions always attended (default: the decoder's).")
+    Integer sinks;
 
-    @Option(names = "--window", defaultValue = "64", description = "Tree attention: recent positions always attended.")
-    int window;
+    @Option(names = "--window", description = "Tree attention: recent positions always attended (default: the decoder's).")
+    Integer window;
 
     @Option(names = "--threads", defaultValue = "1", description = "ONNX Runtime intra-op threads (default: ${DEFAULT-VALUE}).")
     int threads;
@@ -84,7 +84,7 @@ public final class ModelBenchmark implements Callable<Integer> {
         try (LlamaModel decoder = LlamaModel.open(Checkpoint.load(Path.of(model)), sessions)) {
             int textLength = Arrays.stream(pplContexts).max().orElse(512);
             int[] text = storiesWrittenByTheModel(decoder, textLength);
-            SearchParams tree = SearchParams.builder().k(topK).beam(beam).sinks(sinks).window(window).build();
+            SearchParams tree = treeSearch();
             result.put("model", model);
             result.put("intra_op_threads", threads);
             result.put("tree_search", Map.of("sinks", tree.sinks(), "window", tree.window(), "top_k", tree.k(),
@@ -110,6 +110,17 @@ public final class ModelBenchmark implements Callable<Integer> {
             mapper.writeValue(json.toFile(), result);
         }
         return 0;
+    }
+
+    /** The decoder's default tree search with the options given on the command line. */
+    private SearchParams treeSearch() {
+        SearchParams defaults = LlamaModel.DEFAULT_TREE_SEARCH;
+        return defaults.toBuilder()
+                .k(topK == null ? defaults.k() : topK)
+                .beam(beam == null ? defaults.beam() : beam)
+                .sinks(sinks == null ? defaults.sinks() : sinks)
+                .window(window == null ? defaults.window() : window)
+                .build();
     }
 
     /** Stories sampled with exact attention, BOS-separated, exactly {@code length} tokens. */

@@ -236,9 +236,8 @@ final class TreeAttention {
      *
      * <p>A graph weighs a summary as {@code count} keys scoring {@code q·key}. A mean key would
      * understate the mass (Jensen: the mean of exp exceeds exp of the mean), so each summary's key is
-     * the mean moved along q until its score is the subtree's effective score: for a scanned leaf the
-     * log-mean-exp of its remaining keys' scan scores (their mass, to code precision), for a pruned
-     * subtree the Gaussian estimate capped by its box bound, as in {@link #attend}.
+     * the mean moved along q until its score is the log-mean-exp of the remaining keys' scan scores
+     * (their mass, to code precision). A pruned subtree has no scores to go by and keeps its mean key.
      */
     TreeRetrieval retrieve(float[] query, float scale, SearchParams params) {
         Retrieval retrieval = searcher.retrieve(query, params);
@@ -281,7 +280,7 @@ final class TreeAttention {
         for (int i = 0; i < retrieval.prunedCount; i++) {
             int node = retrieval.prunedNodes[i];
             Removed removed = removedByNode.get(node);
-            addSummary(query, node, removed, gaussianScore(query, scale, node, removed), summaries);
+            addSummary(query, node, removed, meanScore(query, node, removed), summaries);
         }
         return new TreeRetrieval(positions, summaries);
     }
@@ -329,24 +328,24 @@ final class TreeAttention {
         return scores;
     }
 
-    /** A pruned subtree's effective score: mean + scale·Var/2 (the log-mean-exp if scores were normal), capped by its bound. */
-    private float gaussianScore(float[] query, float scale, int node, Removed removed) {
+    /**
+     * A pruned subtree's score: the mean score of its keys. Not the Gaussian log-mean-exp that
+     * {@link #attend} uses: the diagonal variance of q·k over a wide subtree, capped only by its box
+     * bound, overstates the mass of subtrees the beam rightly dropped, and more so the narrower the
+     * beam. Measured on stories260K at 4,096 tokens, k 32, beam 16: perplexity +0.20 % over exact with
+     * means, +63 % with the Gaussian (+63 % even with it on pruned leaves only).
+     */
+    private float meanScore(float[] query, int node, Removed removed) {
         int keyDim = nodes.keyDim;
         int count = nodes.keyCount[node] - (removed == null ? 0 : removed.count);
         if (count == 0) {
             return 0;
         }
-        float[] sums = Arrays.copyOfRange(nodes.keySum, node * keyDim, (node + 1) * keyDim);
-        float[] squares = Arrays.copyOfRange(nodes.keySquares, node * keyDim, (node + 1) * keyDim);
+        float score = Dot.dot(query, 0, nodes.keySum, node * keyDim, keyDim);
         if (removed != null) {
-            for (int d = 0; d < keyDim; d++) {
-                sums[d] -= removed.keySum[d];
-                squares[d] -= removed.keySquares[d];
-            }
+            score -= Dot.dot(query, 0, removed.keySum, 0, keyDim);
         }
-        float meanScore = Dot.dot(query, 0, sums, 0, keyDim) / count;
-        float variance = nodes.scoreVariance(query, sums, squares, 0, count);
-        return Math.min(meanScore + scale * variance / 2, nodes.bound(query, node));
+        return score / count;
     }
 
     /**

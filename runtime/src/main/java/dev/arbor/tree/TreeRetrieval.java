@@ -20,8 +20,9 @@ public record TreeRetrieval(int[] positions, List<Summary> summaries) {
     /**
      * A subtree's keys outside the fine positions, as one coarse term.
      *
-     * @param meanKey the key each of its keys counts as: their mean, moved along the query until
-     *     {@code count · exp(scale · q·meanKey)} is their estimated softmax mass (so it is per query)
+     * @param meanKey the key each of its keys counts as: for a pruned subtree their mean; for a scanned
+     *     leaf's remainder their mean moved along the query until {@code count · exp(scale · q·meanKey)}
+     *     is their softmax mass by the scan's scores (so it belongs to this query)
      * @param valueSum the sum of its values
      * @param count how many keys it stands for (at least one)
      */
