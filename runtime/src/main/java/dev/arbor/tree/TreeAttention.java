@@ -5,10 +5,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
 import java.util.HashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Softmax attention of one query over what the search retrieved, with the pruned subtrees' mass
@@ -245,30 +243,31 @@ final class TreeAttention {
         BitSet scanned = asSet(retrieval.scannedLeaves, retrieval.scannedLeafCount);
         int[] top = retrieval.topK.drainPositions(new float[retrieval.topK.size()]);
         int[] always = searcher.alwaysAttended(params);
-        Set<Integer> fine = new LinkedHashSet<>();
+        int[] positions = new int[top.length + always.length];
+        int count = 0;
+        // A bit per position, not a hash set: the remainder pass tests every scanned key against it.
+        BitSet fine = new BitSet((int) store.size());
         for (int position : top) {
-            fine.add(position);
+            fine.set(position);
+            positions[count++] = position;
         }
         for (int position : always) {
-            if (scanned.get(leafIndex.leafOf(position))) {
-                fine.add(position);
+            if (scanned.get(leafIndex.leafOf(position)) && !fine.get(position)) {
+                fine.set(position);
+                positions[count++] = position;
             }
         }
         Map<Integer, Removed> removedByNode = extras.removedByNode();
         Map<Integer, Removed> removedByLeaf = new HashMap<>();
         float[] key = new float[nodes.keyDim];
         float[] value = new float[nodes.valueDim];
-        for (int position : fine) {
-            store.readKey(position, key, 0);
-            store.readValue(position, value, 0);
-            removedByLeaf.computeIfAbsent(leafIndex.leafOf(position), leaf -> new Removed(nodes.keyDim, nodes.valueDim))
-                    .add(key, value);
+        for (int i = 0; i < count; i++) {
+            store.readKey(positions[i], key, 0);
+            store.readValue(positions[i], value, 0);
+            removedByLeaf.computeIfAbsent(leafIndex.leafOf(positions[i]),
+                    leaf -> new Removed(nodes.keyDim, nodes.valueDim)).add(key, value);
         }
-        int[] positions = new int[fine.size() + extras.positions().length];
-        int count = 0;
-        for (int position : fine) {
-            positions[count++] = position;
-        }
+        positions = Arrays.copyOf(positions, count + extras.positions().length);
         System.arraycopy(extras.positions(), 0, positions, count, extras.positions().length);
 
         float[] leafScores = remainderScores(retrieval, fine, scale);
@@ -290,7 +289,7 @@ final class TreeAttention {
      * {@code exp(scale·score)} over its keys that are not fine. A leaf's keys were scanned one after
      * another, so a leaf's run of entries is found by watching the leaf change.
      */
-    private float[] remainderScores(Retrieval retrieval, Set<Integer> fine, float scale) {
+    private float[] remainderScores(Retrieval retrieval, BitSet fine, float scale) {
         Map<Integer, Integer> slotOf = new HashMap<>();
         for (int i = 0; i < retrieval.scannedLeafCount; i++) {
             slotOf.put(retrieval.scannedLeaves[i], i);
@@ -302,7 +301,7 @@ final class TreeAttention {
         int slot = -1;
         for (int i = 0; i < retrieval.scannedCount; i++) {
             int position = retrieval.scannedPositions[i];
-            if (fine.contains(position)) {
+            if (fine.get(position)) {
                 continue;
             }
             int leaf = leafIndex.leafOf(position);
