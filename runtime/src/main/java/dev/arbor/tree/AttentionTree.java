@@ -101,7 +101,7 @@ public final class AttentionTree {
         checkVector("query", query, keyDim);
         checkParams(params);
         checkScale(scale);
-        return attention.retrieve(query, scale, params);
+        return new TreeRetriever(nodes, store, searcher, leafIndex).retrieve(query, scale, params);
     }
 
     public long size() {
