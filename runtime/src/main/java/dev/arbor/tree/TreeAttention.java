@@ -1,9 +1,11 @@
 package dev.arbor.tree;
 
 import dev.arbor.store.HeadStore;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -220,6 +222,39 @@ final class TreeAttention {
             Dot.addScaled(nodes.valueSum, leaf * nodes.valueDim, (float) (mass / nodes.keyCount[leaf]), partial,
                     nodes.valueDim);
         }
+    }
+
+    /** The fine positions and pruned-subtree summaries {@link #attend} would use, for attention elsewhere. */
+    TreeRetrieval retrieve(float[] query, SearchParams params) {
+        int keyDim = nodes.keyDim;
+        int valueDim = nodes.valueDim;
+        Retrieval retrieval = searcher.retrieve(query, params);
+        Extras extras = extrasOutsideScan(query, retrieval, params);
+        int[] positions = Arrays.copyOf(retrieval.scannedPositions, retrieval.scannedCount + extras.positions().length);
+        System.arraycopy(extras.positions(), 0, positions, retrieval.scannedCount, extras.positions().length);
+        Map<Integer, Removed> removedByNode = extras.removedByNode();
+        List<TreeRetrieval.Summary> summaries = new ArrayList<>(retrieval.prunedCount);
+        for (int i = 0; i < retrieval.prunedCount; i++) {
+            int node = retrieval.prunedNodes[i];
+            Removed removed = removedByNode.get(node);
+            int keys = nodes.keyCount[node] - (removed == null ? 0 : removed.count);
+            if (keys == 0) {
+                continue;
+            }
+            float[] meanKey = new float[keyDim];
+            for (int d = 0; d < keyDim; d++) {
+                float sum = nodes.keySum[node * keyDim + d] - (removed == null ? 0 : removed.keySum[d]);
+                meanKey[d] = sum / keys;
+            }
+            float[] valueSum = Arrays.copyOfRange(nodes.valueSum, node * valueDim, (node + 1) * valueDim);
+            if (removed != null) {
+                for (int d = 0; d < valueDim; d++) {
+                    valueSum[d] -= removed.valueSum[d];
+                }
+            }
+            summaries.add(new TreeRetrieval.Summary(meanKey, valueSum, keys));
+        }
+        return new TreeRetrieval(positions, summaries);
     }
 
     private static void sumRows(float[] rows, float[] weights, int count, float[] partial, double[] output) {
