@@ -70,10 +70,11 @@ public final class LlamaModel implements AutoCloseable {
      * Narrower than the tree's general default (top-64, beam 64): with a head size of 8 a query tells
      * few keys apart, so the mass that matters sits in few leaves, and a scanned leaf's keys outside the
      * top-k are summarised by their scan scores, so they need no fine terms. Measured on stories260K over
-     * 4,096 tokens of its own stories, perplexity over exact (token-by-token tree decoding): top-64/beam 64
-     * +0.16 %, top-32/beam 16 +0.20 % (+0.11 % as a chunked prefill), top-32/beam 8 +0.30 %, top-16/beam 8
-     * +0.42 %, top-16/beam 4 +3.0 %. Beam 16 keeps well inside the 0.5 % margin at a quarter of beam 64's
-     * scan; below beam 8 the pruned subtrees' mean keys start to lose mass that matters.
+     * 4,096 tokens of its own stories, perplexity over exact (token-by-token tree decoding): top-32/beam 16
+     * +0.20 % (+0.11 % as a chunked prefill), top-32/beam 8 +0.30 %, top-16/beam 8 +0.42 %, top-16/beam 4
+     * +3.0 %; top-64/beam 64 gave +0.16 % and top-32/beam 16 +0.39 % while leaf remainders still kept plain
+     * mean keys. Beam 16 keeps well inside the 0.5 % margin at a quarter of beam 64's scan; below beam 8
+     * the pruned subtrees' mean keys start to lose mass that matters.
      */
     public static final SearchParams DEFAULT_TREE_SEARCH = SearchParams.builder().k(32).beam(16).sinks(4).window(64).build();
 
