@@ -28,16 +28,20 @@ import picocli.CommandLine.Option;
  *
  * <p>The evaluation text is a run of stories sampled from the model with exact attention (temperature
  * 1, seed 42, BOS between stories). Long contexts are filled by running that text (repeated) through
- * the model one token at a time with a narrow tree search ({@link #FILL_SEARCH}: dense prefill of
- * 64K tokens is quadratic, and only the keys' presence matters for timing); decode time is then the
- * median over the following steps, alternating exact and tree attention (the --top-k/--beam search) on the
- * same context.
+ * the model as a chunked tree-attention prefill with a narrow search ({@link #FILL_SEARCH}: dense
+ * prefill of 64K tokens is quadratic, and only the keys' presence matters for timing); decode time is
+ * then the median over the following steps, alternating exact and tree attention (the decoder's default
+ * tree search unless --top-k/--beam/--sinks/--window say otherwise) on the same context. Perplexity with
+ * tree attention runs the text as one tree prefill (chunks of 64 tokens, each searching the trees as
+ * they were before it).
  */
 @Command(name = "model", mixinStandardHelpOptions = true,
         description = "Measures a decoder: prefill_tokens_per_s, decode_ms_exact/decode_ms_tree, ppl_exact/ppl_tree.")
 public final class ModelBenchmark implements Callable<Integer> {
     /** Search used only while filling long contexts: a handful of leaves keeps the fill affordable. */
     static final SearchParams FILL_SEARCH = SearchParams.builder().k(16).beam(4).build();
+    /** Tokens per fill call; the decoder prefills them in its own chunks. */
+    private static final int FILL_CHUNK = 4096;
 
     @Option(names = "--model", required = true,
             description = "minilm (the embedded encoder), a .gguf file, a llama2.c .bin (tokenizer beside it) or a Hugging Face folder.")
@@ -57,17 +61,17 @@ public final class ModelBenchmark implements Callable<Integer> {
     @Option(names = "--decode-steps", defaultValue = "32", description = "Timed decode steps per mode and context.")
     int decodeSteps;
 
-    @Option(names = "--top-k", defaultValue = "64", description = "Tree attention: keys retrieved per query head.")
-    int topK;
+    @Option(names = "--top-k", description = "Tree attention: keys retrieved per query head (default: the decoder's).")
+    Integer topK;
 
-    @Option(names = "--beam", defaultValue = "64", description = "Tree attention: nodes kept per tree level.")
-    int beam;
+    @Option(names = "--beam", description = "Tree attention: nodes kept per tree level (default: the decoder's).")
+    Integer beam;
 
-    @Option(names = "--sinks", defaultValue = "4", description = "Tree attention: first positions always attended.")
-    int sinks;
+    @Option(names = "--sinks", description = "Tree attention: first positions always attended (default: the decoder's).")
+    Integer sinks;
 
-    @Option(names = "--window", defaultValue = "64", description = "Tree attention: recent positions always attended.")
-    int window;
+    @Option(names = "--window", description = "Tree attention: recent positions always attended (default: the decoder's).")
+    Integer window;
 
     @Option(names = "--threads", defaultValue = "1", description = "ONNX Runtime intra-op threads (default: ${DEFAULT-VALUE}).")
     int threads;
@@ -84,7 +88,7 @@ public final class ModelBenchmark implements Callable<Integer> {
         try (LlamaModel decoder = LlamaModel.open(Checkpoint.load(Path.of(model)), sessions)) {
             int textLength = Arrays.stream(pplContexts).max().orElse(512);
             int[] text = storiesWrittenByTheModel(decoder, textLength);
-            SearchParams tree = SearchParams.builder().k(topK).beam(beam).sinks(sinks).window(window).build();
+            SearchParams tree = treeSearch();
             result.put("model", model);
             result.put("intra_op_threads", threads);
             result.put("tree_search", Map.of("sinks", tree.sinks(), "window", tree.window(), "top_k", tree.k(),
@@ -110,6 +114,17 @@ public final class ModelBenchmark implements Callable<Integer> {
             mapper.writeValue(json.toFile(), result);
         }
         return 0;
+    }
+
+    /** The decoder's default tree search with the options given on the command line. */
+    private SearchParams treeSearch() {
+        SearchParams defaults = LlamaModel.DEFAULT_TREE_SEARCH;
+        return defaults.toBuilder()
+                .k(topK == null ? defaults.k() : topK)
+                .beam(beam == null ? defaults.beam() : beam)
+                .sinks(sinks == null ? defaults.sinks() : sinks)
+                .window(window == null ? defaults.window() : window)
+                .build();
     }
 
     /** Stories sampled with exact attention, BOS-separated, exactly {@code length} tokens. */
@@ -163,9 +178,13 @@ public final class ModelBenchmark implements Callable<Integer> {
             long start = System.nanoTime();
             context.treeParams(FILL_SEARCH);
             while (context.length() < target) {
-                decoder.forward(context, new int[] {next}, AttentionMode.TREE);
-                next = text[context.length() % text.length];
+                int[] chunk = new int[Math.min(FILL_CHUNK, target - context.length())];
+                for (int i = 0; i < chunk.length; i++) {
+                    chunk[i] = text[(context.length() + i) % text.length];
+                }
+                decoder.forward(context, chunk, AttentionMode.TREE);
             }
+            next = text[context.length() % text.length];
             log("filled context to " + context.length() + " in " + seconds(start) + " s");
             context.treeParams(tree);
             List<Double> exactSteps = new ArrayList<>();

@@ -33,7 +33,7 @@ public record GenerationSettings(
 
     public static final class Builder {
         private AttentionMode mode = AttentionMode.EXACT;
-        private SearchParams treeParams = SearchParams.defaults();
+        private SearchParams treeParams = LlamaModel.DEFAULT_TREE_SEARCH;
         private int maxTokens = 256;
         private float temperature = 0;
         private float topP = 1;

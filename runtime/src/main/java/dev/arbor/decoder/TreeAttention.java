@@ -7,13 +7,18 @@ import dev.arbor.ops.RetrievedAttention;
 import dev.arbor.tree.SearchParams;
 import dev.arbor.tree.TreeRetrieval;
 import dev.arbor.weights.LlamaConfig;
+import java.nio.FloatBuffer;
 import java.util.Arrays;
 
 /**
- * One token's query heads attending through the attention trees: the trees choose (each query head asks
- * its kv head's {@link dev.arbor.tree.AttentionTree} for sinks + window + top-k positions + summaries of
- * the pruned subtrees), and {@code ai.arbor.AttentionOverIds} attends, one ONNX Runtime run for all heads.
- * The op gathers the chosen rows from the layer's {@link KvCache} in place: viewed as a table of
+ * A chunk of tokens' query heads attending through the attention trees: the trees choose from the
+ * context before the chunk (each query head asks its kv head's {@link dev.arbor.tree.AttentionTree} for
+ * sinks + window + top-k positions + summaries of the rest), each query also attends finely to the
+ * chunk's own positions up to itself, and {@code ai.arbor.AttentionOverIds} attends, one ONNX Runtime
+ * run for every (token, head) of the chunk. A chunk of one token is a decode step; a longer chunk is a
+ * prefill that runs the layer graphs once per chunk instead of once per token.
+ *
+ * <p>The op gathers the chosen rows from the layer's {@link KvCache} in place: viewed as a table of
  * {@code positions × kvHeads} rows of {@code headSize}, position p of kv head k is row {@code p·kvHeads + k}.
  */
 final class TreeAttention {
@@ -26,39 +31,55 @@ final class TreeAttention {
     }
 
     /**
-     * Returns the attended vector {@code [dim]} for query {@code q} ({@code [heads][headSize]} flat) and adds
-     * the retrieved positions' weights to {@code weights}.
+     * Appends the chunk's keys and values ({@code [T][kvDim]}) to {@code cache} and returns the attended
+     * vectors {@code [T][dim]} for queries {@code q} ({@code [T][heads][headSize]} flat); adds the last
+     * token's retrieved positions' weights to {@code weights}.
      */
-    float[] attend(KvCache cache, float[] q, SearchParams params, AttentionWeights weights) throws OrtException {
+    float[] attend(KvCache cache, float[] q, FloatBuffer keys, FloatBuffer values, SearchParams params,
+            AttentionWeights weights) throws OrtException {
         int hs = c.headSize();
+        int heads = c.heads();
         int kvHeads = c.kvHeads();
-        RetrievalBatch.Builder builder = RetrievalBatch.builder(c.heads(), hs, hs);
+        int tokens = q.length / c.dim();
+        int start = cache.size();
+        float scale = (float) (1.0 / Math.sqrt(hs));
+        // Searched before the chunk's keys go in: no query may see a later position of its own chunk.
+        RetrievalBatch.Builder builder = RetrievalBatch.builder(tokens * heads, hs, hs);
         float[] query = new float[hs];
-        for (int h = 0; h < c.heads(); h++) {
-            int kvHead = h / c.groupSize();
-            System.arraycopy(q, h * hs, query, 0, hs);
-            TreeRetrieval retrieval = cache.tree(kvHead).retrieve(query, params);
-            for (int position : retrieval.positions()) {
-                builder.addKey(h, (long) position * kvHeads + kvHead);
-            }
-            for (TreeRetrieval.Summary summary : retrieval.summaries()) {
-                builder.addSummary(h, summary.meanKey(), summary.valueSum(), summary.count());
+        for (int t = 0; t < tokens; t++) {
+            for (int h = 0; h < heads; h++) {
+                int row = t * heads + h;
+                int kvHead = h / c.groupSize();
+                System.arraycopy(q, row * hs, query, 0, hs);
+                TreeRetrieval retrieval = cache.tree(kvHead).retrieve(query, scale, params);
+                for (int position : retrieval.positions()) {
+                    builder.addKey(row, (long) position * kvHeads + kvHead);
+                }
+                for (TreeRetrieval.Summary summary : retrieval.summaries()) {
+                    builder.addSummary(row, summary.meanKey(), summary.valueSum(), summary.count());
+                }
+                for (int position = start; position <= start + t; position++) {
+                    builder.addKey(row, (long) position * kvHeads + kvHead);
+                }
             }
         }
+        cache.append(keys, values);
         RetrievalBatch batch = builder.build();
         long rows = (long) cache.size() * kvHeads;
         RetrievedAttention.AttentionResult result = attention.runOverIds(
-                TensorData.floats("queries", q, c.heads(), hs),
+                TensorData.floats("queries", q, (long) tokens * heads, hs),
                 TensorData.floats("key_table", cache.keys(), rows, hs),
                 TensorData.floats("value_table", cache.values(), rows, hs),
-                batch, (float) (1.0 / Math.sqrt(hs)));
-        reportWeights(batch, result, weights);
+                batch, scale);
+        reportWeights(batch, result, (tokens - 1) * heads, weights);
         return result.output();
     }
 
-    private void reportWeights(RetrievalBatch batch, RetrievedAttention.AttentionResult result, AttentionWeights weights) {
+    /** The weights of the batch rows from {@code firstRow} on (the last token's heads). */
+    private void reportWeights(RetrievalBatch batch, RetrievedAttention.AttentionResult result, int firstRow,
+            AttentionWeights weights) {
         int slots = batch.retrieved();
-        for (int h = 0; h < batch.heads(); h++) {
+        for (int h = firstRow; h < batch.heads(); h++) {
             long[] positions = new long[slots];
             float[] headWeights = new float[slots];
             int count = 0;

@@ -2,9 +2,7 @@ package dev.arbor.ops;
 
 import dev.arbor.onnx.TensorData;
 import dev.arbor.ops.RetrievedAttention.Summaries;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 
 /**
  * What a tree search retrieved for every head of one query, padded into the rectangular tensors
@@ -71,12 +69,14 @@ public final class RetrievalBatch {
     public static final class Builder {
         private final int dim;
         private final int valueDim;
-        // Per head a growable array of rows: a decoder step adds thousands, too many to box.
+        // Per head growable arrays of rows and summaries: a decoder step adds hundreds per head for 40
+        // heads, too many to box or clone one by one.
         private final long[][] keys;
         private final int[] keyCounts;
-        private final List<List<float[]>> means = new ArrayList<>();
-        private final List<List<float[]>> valueSums = new ArrayList<>();
-        private final List<List<Long>> counts = new ArrayList<>();
+        private final float[][] means;
+        private final float[][] valueSums;
+        private final float[][] counts;
+        private final int[] summaryCounts;
 
         private Builder(int heads, int dim, int valueDim) {
             if (heads < 1 || dim < 1 || valueDim < 1) {
@@ -87,11 +87,10 @@ public final class RetrievalBatch {
             this.valueDim = valueDim;
             this.keys = new long[heads][16];
             this.keyCounts = new int[heads];
-            for (int h = 0; h < heads; h++) {
-                means.add(new ArrayList<>());
-                valueSums.add(new ArrayList<>());
-                counts.add(new ArrayList<>());
-            }
+            this.means = new float[heads][16 * dim];
+            this.valueSums = new float[heads][16 * valueDim];
+            this.counts = new float[heads][16];
+            this.summaryCounts = new int[heads];
         }
 
         /** A retrieved key: its row in the store's key and value tables. */
@@ -124,9 +123,15 @@ public final class RetrievalBatch {
             if (count < 1) {
                 throw new IllegalArgumentException("a summary stands for at least one key, got count " + count);
             }
-            means.get(head).add(meanKey.clone());
-            valueSums.get(head).add(valueSum.clone());
-            counts.get(head).add(count);
+            int j = summaryCounts[head]++;
+            if (j == counts[head].length) {
+                means[head] = Arrays.copyOf(means[head], 2 * j * dim);
+                valueSums[head] = Arrays.copyOf(valueSums[head], 2 * j * valueDim);
+                counts[head] = Arrays.copyOf(counts[head], 2 * j);
+            }
+            System.arraycopy(meanKey, 0, means[head], j * dim, dim);
+            System.arraycopy(valueSum, 0, valueSums[head], j * valueDim, valueDim);
+            counts[head][j] = count;
             return this;
         }
 
@@ -134,7 +139,7 @@ public final class RetrievalBatch {
             int heads = keys.length;
             // At least one slot, so a batch of summaries only still has a well-formed [H, R] mask.
             int r = Math.max(1, Arrays.stream(keyCounts).max().orElse(0));
-            int s = counts.stream().mapToInt(List::size).max().orElse(0);
+            int s = Arrays.stream(summaryCounts).max().orElse(0);
             long[] rows = new long[heads * r];
             long[] ids = new long[heads * r];
             boolean[] mask = new boolean[heads * r];
@@ -148,11 +153,10 @@ public final class RetrievalBatch {
                     ids[h * r + i] = keys[h][i];
                     mask[h * r + i] = true;
                 }
-                for (int j = 0; j < counts.get(h).size(); j++) {
-                    System.arraycopy(means.get(h).get(j), 0, meanData, (h * s + j) * dim, dim);
-                    System.arraycopy(valueSums.get(h).get(j), 0, sumData, (h * s + j) * valueDim, valueDim);
-                    countData[h * s + j] = counts.get(h).get(j);
-                }
+                int n = summaryCounts[h];
+                System.arraycopy(means[h], 0, meanData, h * s * dim, n * dim);
+                System.arraycopy(valueSums[h], 0, sumData, h * s * valueDim, n * valueDim);
+                System.arraycopy(counts[h], 0, countData, h * s, n);
             }
             Summaries summaries = new Summaries(
                     TensorData.floats("summary_means", meanData, heads, s, dim),

@@ -88,20 +88,20 @@ public final class AttentionTree {
     public AttentionResult attend(float[] query, float scale, SearchParams params) {
         checkVector("query", query, keyDim);
         checkParams(params);
-        if (!Float.isFinite(scale) || scale <= 0) {
-            throw new IllegalArgumentException("attention scale must be a positive finite number, got " + scale);
-        }
+        checkScale(scale);
         return attention.attend(query, scale, params);
     }
 
     /**
-     * What {@link #attend} would read for {@code query}: the positions it attends finely and the
-     * summaries of the subtrees it pruned, so the attention can run elsewhere (an ONNX graph).
+     * What attention with logits {@code scale · q·k} elsewhere (an ONNX graph) reads for {@code query}:
+     * the top-k, sinks and window finely, every other key in a summary (see {@link TreeRetrieval}).
+     * The scale sets the summaries' effective keys, so pass the one the attention will use.
      */
-    public TreeRetrieval retrieve(float[] query, SearchParams params) {
+    public TreeRetrieval retrieve(float[] query, float scale, SearchParams params) {
         checkVector("query", query, keyDim);
         checkParams(params);
-        return attention.retrieve(query, params);
+        checkScale(scale);
+        return new TreeRetriever(nodes, store, searcher, leafIndex).retrieve(query, scale, params);
     }
 
     public long size() {
@@ -340,6 +340,12 @@ public final class AttentionTree {
                 throw new IllegalArgumentException(what + " has a non-finite element " + vector[d] + " at index " + d
                         + "; NaN and infinity have no place in attention");
             }
+        }
+    }
+
+    private static void checkScale(float scale) {
+        if (!Float.isFinite(scale) || scale <= 0) {
+            throw new IllegalArgumentException("attention scale must be a positive finite number, got " + scale);
         }
     }
 

@@ -58,6 +58,22 @@ class TreeAttentionTest {
         }
     }
 
+    @Test
+    void aChunkedTreePrefillPredictsWhatDecodingTokenByTokenPredicts() {
+        Checkpoint checkpoint = Checkpoint.load(SharedData.stories260kGguf());
+        try (LlamaModel model = LlamaModel.open(checkpoint, StoriesGoldenTest.SESSIONS)) {
+            int[] tokens = greedy(model, model.newContext(), AttentionMode.EXACT, 200);
+            float[][] chunked = model.forward(model.newContext(), tokens, AttentionMode.TREE);
+            DecoderContext stepwise = model.newContext();
+            int agree = 0;
+            for (int t = 0; t < tokens.length; t++) {
+                float[] logits = model.forward(stepwise, new int[] {tokens[t]}, AttentionMode.TREE)[0];
+                agree += Stories260k.argmax(logits) == Stories260k.argmax(chunked[t]) ? 1 : 0;
+            }
+            assertTrue(agree >= 0.95 * tokens.length, agree + " of " + tokens.length + " next-token choices agree");
+        }
+    }
+
     static int[] greedy(LlamaModel model, DecoderContext context, AttentionMode mode, int count) {
         int[] out = new int[count];
         int token = 1;
