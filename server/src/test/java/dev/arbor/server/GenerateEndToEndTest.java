@@ -89,7 +89,7 @@ class GenerateEndToEndTest {
     void decoderContextsTakeTheirTreeSettingsFromCreateContext() {
         AttentionSettings defaults = client.createContext(
                 CreateContextRequest.newBuilder().setName("default-tree").setModel(decoderName).build()).getAttention();
-        assertEquals(AttentionSettings.newBuilder().setTopK(64).setLeafBlockSize(64).setBeamWidth(64)
+        assertEquals(AttentionSettings.newBuilder().setTopK(32).setLeafBlockSize(64).setBeamWidth(16)
                 .setSinkTokens(4).setLocalWindow(64).build(), defaults);
 
         AttentionSettings narrow = AttentionSettings.newBuilder().setTopK(8).setLeafBlockSize(16).setBeamWidth(2)

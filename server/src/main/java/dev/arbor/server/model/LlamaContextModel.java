@@ -35,10 +35,10 @@ public final class LlamaContextModel implements ContextModel {
                 "Llama decoder " + name + " (" + model.config().layers() + " layers): Generate with tree attention");
     }
 
-    /** The runtime's defaults for tree attention in a decoder: top-64, beam 64, 4 sinks, window 64, leaves of 64. */
+    /** The decoder's measured default search ({@link LlamaModel#DEFAULT_TREE_SEARCH}) and leaves of 64. */
     @Override
     public AttentionConfig attention(AttentionConfig requested) {
-        SearchParams search = SearchParams.defaults();
+        SearchParams search = LlamaModel.DEFAULT_TREE_SEARCH;
         return requested.withDefaults(new AttentionConfig(search.k(), TreeSettings.defaults().leafCapacity(),
                 search.beam(), search.sinks(), search.window(), false));
     }
