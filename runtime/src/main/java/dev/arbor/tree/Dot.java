@@ -89,6 +89,21 @@ final class Dot {
         }
     }
 
+    /** Widens the box {@code [lower, upper]} (offset 0) to hold the point at {@code pointOffset}. */
+    static void widenBox(float[] points, int pointOffset, float[] lower, float[] upper, int length) {
+        int i = 0;
+        for (int bound = SPECIES.loopBound(length); i < bound; i += SPECIES.length()) {
+            FloatVector x = FloatVector.fromArray(SPECIES, points, pointOffset + i);
+            FloatVector.fromArray(SPECIES, lower, i).min(x).intoArray(lower, i);
+            FloatVector.fromArray(SPECIES, upper, i).max(x).intoArray(upper, i);
+        }
+        for (; i < length; i++) {
+            float x = points[pointOffset + i];
+            lower[i] = Math.min(lower[i], x);
+            upper[i] = Math.max(upper[i], x);
+        }
+    }
+
     /** {@code target[targetOffset ..] += source[sourceOffset ..]}. */
     static void add(float[] source, int sourceOffset, float[] target, int targetOffset, int length) {
         int i = 0;

@@ -7,7 +7,8 @@ import java.util.Arrays;
  * into the KV store, internal nodes list child ids. Every node summarises its subtree: key count,
  * key sum (the mean key is sum / count), per-dimension sum of squared keys (so the spread of q·k in
  * the subtree can be estimated), value sum, and the per-dimension box {@code [lower, upper]} holding
- * every key, which bounds q·k from above for any query.
+ * every key, which bounds q·k from above for any query. A node's member array follows its fill (leaves
+ * grow theirs in small steps), not its capacity.
  */
 final class TreeNodes {
     final int keyDim;
@@ -79,8 +80,18 @@ final class TreeNodes {
         }
     }
 
+    /** Appends a member, growing the node's member array in steps of {@link LeafCodes#GROWTH} when full. */
     void addMember(int node, int member) {
+        if (memberCount[node] == members[node].length) {
+            members[node] = Arrays.copyOf(members[node], memberCount[node] + LeafCodes.GROWTH);
+        }
         members[node][memberCount[node]++] = member;
+    }
+
+    /** Empties a node's member list, keeping room for {@code capacity} members. */
+    void clearMembers(int node, int capacity) {
+        memberCount[node] = 0;
+        members[node] = new int[capacity];
     }
 
     boolean isLeaf(int node) {

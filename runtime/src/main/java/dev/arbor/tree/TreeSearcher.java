@@ -13,7 +13,7 @@ import java.util.Set;
  * tying the k-th score at a lower position is still found). Approximate mode keeps the {@code beam}
  * nodes per level with the highest promise (mean of q·k plus {@link #OPTIMISM} standard deviations)
  * and, at the leaf level, keeps {@link #CODED_LEAF_WIDENING} times as many leaves, scores their keys
- * from the int8 {@link LeafCodes} and rescores the best {@link #RERANK_FACTOR}·k exactly from the store;
+ * from the 4-bit {@link LeafCodes} and rescores the best {@link #RERANK_FACTOR}·k exactly from the store;
  * it never touches more than {@code beam × fanout} nodes per level.
  *
  * <p>Both modes then merge in the sinks and the local window, scored exactly.
@@ -24,7 +24,7 @@ final class TreeSearcher {
 
     private final TreeNodes nodes;
     /**
-     * Approximate mode scores this many times {@code beam} leaves from their int8 codes: a code scan
+     * Approximate mode scores this many times {@code beam} leaves from their 4-bit codes: a code scan
      * reads 68 contiguous bytes per key where an exact scan gathers a 256-byte fp32 row from a
      * random store position, so the wider leaf beam costs about what the narrow exact one did.
      */
