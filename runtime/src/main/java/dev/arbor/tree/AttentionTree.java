@@ -227,9 +227,11 @@ public final class AttentionTree {
         int node = nodes.root;
         while (!nodes.isLeaf(node)) {
             nodes.addKey(node, key, 0, value);
+            nodes.refreshSketch(node);
             node = nearestChild(node, key);
         }
         nodes.addKey(node, key, 0, value);
+        nodes.refreshSketch(node);
         nodes.addMember(node, position);
         codes.append(node, nodes.memberCount[node] - 1, key, 0);
         leafIndex.set(position, node);
@@ -281,6 +283,8 @@ public final class AttentionTree {
             nodes.addMember(target, positions[i]);
             leafIndex.set(positions[i], target);
         }
+        nodes.refreshSketch(leaf);
+        nodes.refreshSketch(sibling);
         codes.rewrite(leaf, leftKeys, count - rightCount);
         codes.rewrite(sibling, rightKeys, rightCount);
         attachSibling(leaf, sibling);
