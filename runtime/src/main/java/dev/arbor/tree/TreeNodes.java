@@ -158,8 +158,9 @@ final class TreeNodes {
         return bytes;
     }
 
+    /** Grows every per-node array by a quarter: node summaries are most of the tree's bytes, so little may sit unused. */
     private void grow() {
-        int capacity = parent.length * 2;
+        int capacity = parent.length + Math.max(16, parent.length >> 2);
         parent = Arrays.copyOf(parent, capacity);
         level = Arrays.copyOf(level, capacity);
         keyCount = Arrays.copyOf(keyCount, capacity);
