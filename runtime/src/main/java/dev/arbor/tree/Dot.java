@@ -205,7 +205,8 @@ final class Dot {
         for (int i = bound; i < length; i++) {
             float mean = sums[offset + i] * inverse;
             float spread = (float) Math.sqrt(Math.max(0f, squares[offset + i] * inverse - mean * mean));
-            sketch[sketchOffset + i] = (byte) (Math.signum(mean) * Math.min(127f, (int) (Math.abs(mean * toMean) + 0.5f)));
+            float meanLevel = Math.min(127f, (int) (Math.abs(mean * toMean) + 0.5f));
+            sketch[sketchOffset + i] = (byte) (Math.signum(mean) * meanLevel);
             sketch[sketchOffset + length + i] = (byte) Math.min(127f, (int) (spread * toSpread + 0.5f));
         }
         scales[scaleOffset] = meanScale;

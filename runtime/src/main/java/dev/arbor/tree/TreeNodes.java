@@ -132,7 +132,7 @@ final class TreeNodes {
         return mean[0] + optimism * spread[0];
     }
 
-    /** Mean and standard deviation of q·k over the node's keys, from its sketch, into {@code means[i]}, {@code spreads[i]}. */
+    /** Mean and standard deviation of q·k over the node's keys (from its sketch) into means[i] and spreads[i]. */
     void moments(float[] query, int node, float[] means, float[] spreads, int i) {
         Dot.sketchMoments(query, sketches, node * 2 * keyDim, keyDim, sketchScales, 2 * node, means, spreads, i);
     }
@@ -158,7 +158,7 @@ final class TreeNodes {
         return bytes;
     }
 
-    /** Grows every per-node array by a quarter: node summaries are most of the tree's bytes, so little may sit unused. */
+    /** Grows every per-node array by a quarter: node summaries are most of the tree's bytes, so little sits unused. */
     private void grow() {
         int capacity = parent.length + Math.max(16, parent.length >> 2);
         parent = Arrays.copyOf(parent, capacity);

@@ -210,7 +210,7 @@ final class TreeSearcher {
             }
             taken[i] = true;
             scanned++;
-            keys += scoreLeaf(query, leaves[i], retrieval, scores, floor);
+            keys += scoreLeaf(query, leaves[i], retrieval, scores, null);
         }
         for (int i = 0; i < candidates; i++) {
             if (!taken[i]) {
@@ -220,14 +220,18 @@ final class TreeSearcher {
         rerank(query, retrieval, params.k() * RERANK_FACTOR);
     }
 
-    /** Scores a leaf's keys from their codes into the retrieval; returns how many. */
+    /** Scores a leaf from its codes into the retrieval (and {@code floor} unless null); returns its key count. */
     private int scoreLeaf(float[] query, int leaf, Retrieval retrieval, float[] scores, TopK floor) {
         int count = nodes.memberCount[leaf];
         codes.score(query, leaf, count, scores);
         int[] positions = nodes.members[leaf];
         for (int i = 0; i < count; i++) {
             retrieval.addApproximate(positions[i], scores[i]);
-            floor.offer(scores[i], positions[i]);
+        }
+        if (floor != null) {
+            for (int i = 0; i < count; i++) {
+                floor.offer(scores[i], positions[i]);
+            }
         }
         retrieval.addScannedLeaf(leaf);
         return count;

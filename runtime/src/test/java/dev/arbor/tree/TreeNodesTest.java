@@ -44,7 +44,8 @@ class TreeNodesTest {
                 queryL2 += query[d] * query[d];
             }
             double expected = meanScore + 2 * Math.sqrt(variance);
-            double bound = queryL1 * meanScale / 2 + 2 * Math.sqrt(queryL2) * spreadScale / 2 + 1e-3 * Math.abs(expected);
+            double bound = queryL1 * meanScale / 2 + 2 * Math.sqrt(queryL2) * spreadScale / 2
+                    + 1e-3 * Math.abs(expected);
             float promise = nodes.promise(query, node, 2f);
             assertEquals(expected, promise, bound);
             // The worst case is loose; in practice rounding errors cancel and the sketch ranks nodes
