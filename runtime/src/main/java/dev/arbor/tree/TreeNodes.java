@@ -120,19 +120,10 @@ final class TreeNodes {
     }
 
     /**
-     * How promising a subtree is for the top-k: the mean of q·k over its keys plus {@code optimism}
-     * standard deviations of q·k (estimated from the per-dimension variances), from the node's int8
-     * sketch. A wide cluster whose mean scores a little lower can hold better keys than a tight one;
-     * ranking by mean alone misses them.
+     * Mean and standard deviation of q·k over the node's keys (from its sketch) into means[i] and
+     * spreads[i]. The beam ranks subtrees by mean + optimism · spread: a wide cluster whose mean scores
+     * a little lower can hold better keys than a tight one; ranking by mean alone misses them.
      */
-    float promise(float[] query, int node, float optimism) {
-        float[] mean = new float[1];
-        float[] spread = new float[1];
-        moments(query, node, mean, spread, 0);
-        return mean[0] + optimism * spread[0];
-    }
-
-    /** Mean and standard deviation of q·k over the node's keys (from its sketch) into means[i] and spreads[i]. */
     void moments(float[] query, int node, float[] means, float[] spreads, int i) {
         Dot.sketchMoments(query, sketches, node * 2 * keyDim, keyDim, sketchScales, 2 * node, means, spreads, i);
     }
