@@ -17,7 +17,7 @@ import java.util.Arrays;
  * A full leaf splits in two by 2-means over its keys, a full internal node by 2-means over its
  * children's means, and a split root grows a new root, so all leaves stay at the same depth and no
  * insert ever rebuilds more than the one node it splits (amortised O(1) split work per key). Leaves
- * hold int positions into the store and an int8 code of each key in the same order ({@link LeafCodes}),
+ * hold int positions into the store and a 4-bit code of each key in the same order ({@link LeafCodes}),
  * rewritten with the leaf when it splits, which approximate search scans instead of the store.
  *
  * <p><b>Why content clusters, not position blocks.</b> Position-ordered blocks would make insertion
@@ -49,7 +49,7 @@ public final class AttentionTree {
         this.keyDim = store.keyDim();
         this.valueDim = store.valueDim();
         this.nodes = new TreeNodes(keyDim, valueDim);
-        this.codes = new LeafCodes(keyDim, settings.leafCapacity());
+        this.codes = new LeafCodes(keyDim);
         this.searcher = new TreeSearcher(nodes, store, codes, settings.leafCapacity());
         this.attention = new TreeAttention(nodes, store, searcher, leafIndex);
         float[] key = new float[keyDim];
@@ -222,16 +222,18 @@ public final class AttentionTree {
 
     private void insert(int position, float[] key, float[] value) {
         if (nodes.root < 0) {
-            nodes.root = nodes.newNode(0, settings.leafCapacity());
+            nodes.root = nodes.newNode(0, LeafCodes.GROWTH);
         }
         int node = nodes.root;
         while (!nodes.isLeaf(node)) {
             nodes.addKey(node, key, 0, value);
+            nodes.refreshSketch(node);
             node = nearestChild(node, key);
         }
         nodes.addKey(node, key, 0, value);
+        nodes.refreshSketch(node);
         nodes.addMember(node, position);
-        codes.set(node, nodes.memberCount[node] - 1, key, 0);
+        codes.append(node, nodes.memberCount[node] - 1, key, 0);
         leafIndex.set(position, node);
         if (nodes.memberCount[node] == settings.leafCapacity()) {
             splitLeaf(node);
@@ -262,18 +264,29 @@ public final class AttentionTree {
             store.readKey(positions[i], keys, i * keyDim);
         }
         boolean[] right = TwoMeansSplit.split(keys, count, keyDim);
-        int sibling = nodes.newNode(0, settings.leafCapacity());
-        nodes.memberCount[leaf] = 0;
+        int rightCount = 0;
+        for (boolean r : right) {
+            rightCount += r ? 1 : 0;
+        }
+        int sibling = nodes.newNode(0, roundUp(rightCount, LeafCodes.GROWTH));
+        nodes.clearMembers(leaf, roundUp(count - rightCount, LeafCodes.GROWTH));
         nodes.clearSummary(leaf);
+        float[] leftKeys = new float[(count - rightCount) * keyDim];
+        float[] rightKeys = new float[rightCount * keyDim];
         float[] value = new float[valueDim];
         for (int i = 0; i < count; i++) {
             int target = right[i] ? sibling : leaf;
             store.readValue(positions[i], value, 0);
             nodes.addKey(target, keys, i * keyDim, value);
+            float[] sideKeys = right[i] ? rightKeys : leftKeys;
+            System.arraycopy(keys, i * keyDim, sideKeys, nodes.memberCount[target] * keyDim, keyDim);
             nodes.addMember(target, positions[i]);
-            codes.set(target, nodes.memberCount[target] - 1, keys, i * keyDim);
             leafIndex.set(positions[i], target);
         }
+        nodes.refreshSketch(leaf);
+        nodes.refreshSketch(sibling);
+        codes.rewrite(leaf, leftKeys, count - rightCount);
+        codes.rewrite(sibling, rightKeys, rightCount);
         attachSibling(leaf, sibling);
     }
 
@@ -289,7 +302,7 @@ public final class AttentionTree {
         }
         boolean[] right = TwoMeansSplit.split(means, count, keyDim);
         int sibling = nodes.newNode(nodes.level[node], settings.fanout());
-        nodes.memberCount[node] = 0;
+        nodes.clearMembers(node, settings.fanout());
         nodes.clearSummary(node);
         for (int i = 0; i < count; i++) {
             int target = right[i] ? sibling : node;
@@ -318,6 +331,10 @@ public final class AttentionTree {
         if (nodes.memberCount[parent] == settings.fanout()) {
             splitInternal(parent);
         }
+    }
+
+    private static int roundUp(int value, int multiple) {
+        return (value + multiple - 1) / multiple * multiple;
     }
 
     private static int checkedPosition(long position) {

@@ -1,5 +1,6 @@
 package dev.arbor.tree;
 
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -7,6 +8,8 @@ import jdk.incubator.vector.VectorSpecies;
 /** SIMD dot products and box bounds over float arrays: the inner loops of insert and search. */
 final class Dot {
     private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> EIGHT_FLOATS = FloatVector.SPECIES_256;
+    private static final VectorSpecies<Byte> EIGHT_BYTES = ByteVector.SPECIES_64;
 
     private Dot() {}
 
@@ -89,6 +92,21 @@ final class Dot {
         }
     }
 
+    /** Widens the box {@code [lower, upper]} (offset 0) to hold the point at {@code pointOffset}. */
+    static void widenBox(float[] points, int pointOffset, float[] lower, float[] upper, int length) {
+        int i = 0;
+        for (int bound = SPECIES.loopBound(length); i < bound; i += SPECIES.length()) {
+            FloatVector x = FloatVector.fromArray(SPECIES, points, pointOffset + i);
+            FloatVector.fromArray(SPECIES, lower, i).min(x).intoArray(lower, i);
+            FloatVector.fromArray(SPECIES, upper, i).max(x).intoArray(upper, i);
+        }
+        for (; i < length; i++) {
+            float x = points[pointOffset + i];
+            lower[i] = Math.min(lower[i], x);
+            upper[i] = Math.max(upper[i], x);
+        }
+    }
+
     /** {@code target[targetOffset ..] += source[sourceOffset ..]}. */
     static void add(float[] source, int sourceOffset, float[] target, int targetOffset, int length) {
         int i = 0;
@@ -139,5 +157,88 @@ final class Dot {
         for (; i < length; i++) {
             target[i] += weight * source[sourceOffset + i];
         }
+    }
+
+    /**
+     * Writes the int8 sketch of a set of n keys from their sums and sums of squares at {@code offset}:
+     * {@code length} levels of the mean then {@code length} levels of the standard deviation, at
+     * {@code sketch[sketchOffset ..]}, and the two scales (value per level) at {@code scales[scaleOffset ..]}.
+     */
+    static void sketch(float[] sums, float[] squares, int offset, int n, int length, byte[] sketch, int sketchOffset,
+            float[] scales, int scaleOffset) {
+        float inverse = 1f / n;
+        int bound = EIGHT_FLOATS.loopBound(length);
+        FloatVector largestMeans = FloatVector.zero(EIGHT_FLOATS);
+        FloatVector largestVariances = FloatVector.zero(EIGHT_FLOATS);
+        for (int i = 0; i < bound; i += EIGHT_FLOATS.length()) {
+            FloatVector mean = FloatVector.fromArray(EIGHT_FLOATS, sums, offset + i).mul(inverse);
+            FloatVector variance = FloatVector.fromArray(EIGHT_FLOATS, squares, offset + i).mul(inverse)
+                    .sub(mean.mul(mean));
+            largestMeans = largestMeans.max(mean.abs());
+            largestVariances = largestVariances.max(variance);
+        }
+        float largestMean = largestMeans.reduceLanes(VectorOperators.MAX);
+        float largestVariance = largestVariances.reduceLanes(VectorOperators.MAX);
+        for (int i = bound; i < length; i++) {
+            float mean = sums[offset + i] * inverse;
+            largestMean = Math.max(largestMean, Math.abs(mean));
+            largestVariance = Math.max(largestVariance, squares[offset + i] * inverse - mean * mean);
+        }
+        float meanScale = largestMean / 127f;
+        float spreadScale = (float) Math.sqrt(Math.max(0f, largestVariance)) / 127f;
+        float toMean = meanScale == 0 ? 0 : 1f / meanScale;
+        float toSpread = spreadScale == 0 ? 0 : 1f / spreadScale;
+        for (int i = 0; i < bound; i += EIGHT_FLOATS.length()) {
+            FloatVector mean = FloatVector.fromArray(EIGHT_FLOATS, sums, offset + i).mul(inverse);
+            FloatVector spread = FloatVector.fromArray(EIGHT_FLOATS, squares, offset + i).mul(inverse)
+                    .sub(mean.mul(mean)).max(0f).sqrt();
+            // Levels round half away from zero (F2B truncates towards zero).
+            FloatVector meanLevel = mean.mul(toMean);
+            FloatVector half = FloatVector.broadcast(EIGHT_FLOATS, 0.5f)
+                    .blend(-0.5f, meanLevel.compare(VectorOperators.LT, 0f));
+            meanLevel = meanLevel.add(half).max(-127f).min(127f);
+            ((ByteVector) meanLevel.convertShape(VectorOperators.F2B, EIGHT_BYTES, 0))
+                    .intoArray(sketch, sketchOffset + i);
+            ((ByteVector) spread.mul(toSpread).add(0.5f).min(127f).convertShape(VectorOperators.F2B, EIGHT_BYTES, 0))
+                    .intoArray(sketch, sketchOffset + length + i);
+        }
+        for (int i = bound; i < length; i++) {
+            float mean = sums[offset + i] * inverse;
+            float spread = (float) Math.sqrt(Math.max(0f, squares[offset + i] * inverse - mean * mean));
+            float meanLevel = Math.min(127f, (int) (Math.abs(mean * toMean) + 0.5f));
+            sketch[sketchOffset + i] = (byte) (Math.signum(mean) * meanLevel);
+            sketch[sketchOffset + length + i] = (byte) Math.min(127f, (int) (spread * toSpread + 0.5f));
+        }
+        scales[scaleOffset] = meanScale;
+        scales[scaleOffset + 1] = spreadScale;
+    }
+
+    /**
+     * q·mean and √Var(q·k) from a sketch written by {@link #sketch}, dimensions taken as independent,
+     * into {@code means[out]} and {@code spreads[out]}.
+     */
+    static void sketchMoments(float[] q, byte[] sketch, int offset, int length, float[] scales, int scaleOffset,
+            float[] means, float[] spreads, int out) {
+        int i = 0;
+        FloatVector meanSum = FloatVector.zero(EIGHT_FLOATS);
+        FloatVector spreadSum = FloatVector.zero(EIGHT_FLOATS);
+        for (int bound = EIGHT_FLOATS.loopBound(length); i < bound; i += EIGHT_FLOATS.length()) {
+            FloatVector x = FloatVector.fromArray(EIGHT_FLOATS, q, i);
+            FloatVector mean = (FloatVector) ByteVector.fromArray(EIGHT_BYTES, sketch, offset + i)
+                    .convertShape(VectorOperators.B2F, EIGHT_FLOATS, 0);
+            FloatVector spread = ((FloatVector) ByteVector.fromArray(EIGHT_BYTES, sketch, offset + length + i)
+                    .convertShape(VectorOperators.B2F, EIGHT_FLOATS, 0)).mul(x);
+            meanSum = mean.fma(x, meanSum);
+            spreadSum = spread.fma(spread, spreadSum);
+        }
+        float mean = meanSum.reduceLanes(VectorOperators.ADD);
+        float variance = spreadSum.reduceLanes(VectorOperators.ADD);
+        for (; i < length; i++) {
+            mean += q[i] * sketch[offset + i];
+            float spread = q[i] * sketch[offset + length + i];
+            variance += spread * spread;
+        }
+        means[out] = mean * scales[scaleOffset];
+        spreads[out] = scales[scaleOffset + 1] * (float) Math.sqrt(variance);
     }
 }

@@ -11,10 +11,11 @@ import java.util.Set;
  * <p>Exact mode is best-first branch and bound on the nodes' box bounds: it expands the node with
  * the highest bound until the k-th best score found beats every bound left (strictly, so that a key
  * tying the k-th score at a lower position is still found). Approximate mode keeps the {@code beam}
- * nodes per level with the highest promise (mean of q·k plus {@link #OPTIMISM} standard deviations)
- * and, at the leaf level, keeps {@link #CODED_LEAF_WIDENING} times as many leaves, scores their keys
- * from the int8 {@link LeafCodes} and rescores the best {@link #RERANK_FACTOR}·k exactly from the store;
- * it never touches more than {@code beam × fanout} nodes per level.
+ * nodes per level with the highest promise (mean of q·k plus {@link #OPTIMISM} standard deviations,
+ * from the nodes' int8 sketches) and, at the leaf level, scores leaves from their 4-bit
+ * {@link LeafCodes} adaptively (up to {@link #CODED_LEAF_WIDENING} times the beam; see
+ * {@link #scanLeaves}) and rescores the best {@link #RERANK_FACTOR}·k exactly from the store; it never
+ * touches more than {@code beam × fanout} nodes per level.
  *
  * <p>Both modes then merge in the sinks and the local window, scored exactly.
  */
@@ -24,13 +25,17 @@ final class TreeSearcher {
 
     private final TreeNodes nodes;
     /**
-     * Approximate mode scores this many times {@code beam} leaves from their int8 codes: a code scan
-     * reads 68 contiguous bytes per key where an exact scan gathers a 256-byte fp32 row from a
-     * random store position, so the wider leaf beam costs about what the narrow exact one did.
+     * Approximate mode scores at most this many times {@code beam} leaves from their 4-bit codes: a
+     * code scan reads 32 contiguous bytes per key where an exact scan gathers a 256-byte fp32 row
+     * from a random store position, so a wide leaf beam costs about what a narrow exact one did.
      */
-    static final int CODED_LEAF_WIDENING = 2;
+    static final int CODED_LEAF_WIDENING = 3;
     /** Approximate mode rescores this many times k of the best code-scored keys exactly. */
-    static final int RERANK_FACTOR = 2;
+    static final int RERANK_FACTOR = 4;
+    /** The share of the beam scanned before the k-th best code score sets the floor τ. */
+    static final float FIRST_LEAF_SHARE = 0.5f;
+    /** A leaf expected to hold fewer keys above τ than this is not scanned. */
+    static final double EXPECTED_KEYS_FLOOR = 0.01;
 
     private final HeadStore store;
     private final LeafCodes codes;
@@ -132,23 +137,25 @@ final class TreeSearcher {
                 candidates += nodes.memberCount[node];
             }
             int[] children = new int[candidates];
-            float[] scores = new float[candidates];
+            float[] means = new float[candidates];
+            float[] spreads = new float[candidates];
+            float[] promises = new float[candidates];
             int c = 0;
             for (int node : frontier) {
                 for (int i = 0; i < nodes.memberCount[node]; i++) {
                     int child = nodes.members[node][i];
                     children[c] = child;
-                    scores[c++] = nodes.promise(query, child, OPTIMISM);
+                    nodes.moments(query, child, means, spreads, c);
+                    promises[c] = means[c] + OPTIMISM * spreads[c];
+                    c++;
                 }
             }
-            int[] order = byScoreDescending(scores, candidates);
+            int[] order = byScoreDescending(promises, candidates);
+            if (nodes.isLeaf(children[0]) && !scanAll) {
+                scanLeaves(query, params, retrieval, children, means, spreads, order);
+                return;
+            }
             int keep = scanAll ? candidates : Math.min(params.beam(), candidates);
-            if (nodes.isLeaf(children[0])) {
-                if (!scanAll) {
-                    keep = Math.min(params.beam() * CODED_LEAF_WIDENING, candidates);
-                }
-                keep = leavesCovering(children, order, keep, params.k());
-            }
             frontier = new int[keep];
             for (int rank = 0; rank < candidates; rank++) {
                 int child = children[order[rank]];
@@ -159,23 +166,99 @@ final class TreeSearcher {
                 }
             }
         }
-        if (scanAll) {
-            for (int leaf : frontier) {
-                scan(query, leaf, retrieval, rows);
-            }
-            return;
-        }
-        float[] scores = new float[leafCapacity];
         for (int leaf : frontier) {
-            int count = nodes.memberCount[leaf];
-            codes.score(query, leaf, count, scores);
-            int[] positions = nodes.members[leaf];
-            for (int i = 0; i < count; i++) {
-                retrieval.addApproximate(positions[i], scores[i]);
+            scan(query, leaf, retrieval, rows);
+        }
+    }
+
+    /**
+     * Scores leaves from their codes in two rounds. First the {@link #FIRST_LEAF_SHARE} of the beam with
+     * the best promise: their k-th best code score τ is a floor of the true k-th best score. Then the
+     * other candidates in the order of how many keys above τ each is expected to hold (its key count
+     * times P(q·k > τ) with q·k normal of the leaf's mean and spread), while that is at least
+     * {@link #EXPECTED_KEYS_FLOOR} and at most {@link #CODED_LEAF_WIDENING} times the beam in all. A
+     * query whose top-k sits in a few leaves stops early; one whose top-k is spread reaches further.
+     * Finally the best {@link #RERANK_FACTOR}·k code-scored keys are rescored exactly.
+     */
+    private void scanLeaves(float[] query, SearchParams params, Retrieval retrieval, int[] leaves, float[] means,
+            float[] spreads, int[] order) {
+        int candidates = leaves.length;
+        int budget = Math.min(params.beam() * CODED_LEAF_WIDENING, candidates);
+        int first = Math.min(Math.max(1, (int) (params.beam() * FIRST_LEAF_SHARE)), budget);
+        boolean[] taken = new boolean[candidates];
+        TopK floor = new TopK(params.k());
+        float[] scores = new float[leafCapacity];
+        long keys = 0;
+        for (int rank = 0; rank < first; rank++) {
+            int i = order[rank];
+            taken[i] = true;
+            keys += scoreLeaf(query, leaves[i], retrieval, scores, floor);
+        }
+        float tau = floor.threshold();
+        float[] expected = new float[candidates];
+        for (int i = 0; i < candidates; i++) {
+            expected[i] = taken[i] ? Float.NEGATIVE_INFINITY
+                    : (float) logExpectedAbove(tau, means[i], spreads[i], nodes.keyCount[leaves[i]]);
+        }
+        int[] next = byScoreDescending(expected, candidates);
+        double floorLog = Math.log(EXPECTED_KEYS_FLOOR);
+        int scanned = first;
+        for (int rank = 0; rank < candidates - first && (scanned < budget || keys < params.k()); rank++) {
+            int i = next[rank];
+            if (expected[i] < floorLog && keys >= params.k()) {
+                break;
             }
-            retrieval.addScannedLeaf(leaf);
+            taken[i] = true;
+            scanned++;
+            keys += scoreLeaf(query, leaves[i], retrieval, scores, null);
+        }
+        for (int i = 0; i < candidates; i++) {
+            if (!taken[i]) {
+                retrieval.addPruned(leaves[i]);
+            }
         }
         rerank(query, retrieval, params.k() * RERANK_FACTOR);
+    }
+
+    /** Scores a leaf from its codes into the retrieval (and {@code floor} unless null); returns its key count. */
+    private int scoreLeaf(float[] query, int leaf, Retrieval retrieval, float[] scores, TopK floor) {
+        int count = nodes.memberCount[leaf];
+        codes.score(query, leaf, count, scores);
+        int[] positions = nodes.members[leaf];
+        for (int i = 0; i < count; i++) {
+            retrieval.addApproximate(positions[i], scores[i]);
+        }
+        if (floor != null) {
+            for (int i = 0; i < count; i++) {
+                floor.offer(scores[i], positions[i]);
+            }
+        }
+        retrieval.addScannedLeaf(leaf);
+        return count;
+    }
+
+    /** ln(n · P(X > tau)) for X normal with the given mean and standard deviation. */
+    static double logExpectedAbove(float tau, float mean, float spread, int n) {
+        if (tau == Float.NEGATIVE_INFINITY) {
+            return Math.log(n);
+        }
+        if (spread <= 0) {
+            return mean >= tau ? Math.log(n) : Double.NEGATIVE_INFINITY;
+        }
+        return Math.log(n) + logNormalTail((tau - mean) / spread);
+    }
+
+    /**
+     * ln P(Z > z) for a standard normal Z, through the Chebyshev fit of erfc (fractional error below
+     * 1.2e-7 everywhere), which is already in exponential form and so stays finite far in the tail.
+     */
+    static double logNormalTail(double z) {
+        double x = Math.abs(z) / Math.sqrt(2);
+        double t = 1 / (1 + 0.5 * x);
+        double logErfc = Math.log(t) - x * x - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418
+                + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223
+                + t * 0.17087277))))))));
+        return z >= 0 ? logErfc - Math.log(2) : Math.log1p(-Math.exp(logErfc) / 2);
     }
 
     /** Rescores the {@code count} best code-scored keys exactly from the store. */
@@ -193,18 +276,6 @@ final class TreeSearcher {
         for (int rank = 0; rank < chosen.length; rank++) {
             retrieval.rescore(chosen[rank], Dot.dot(query, 0, rows, rank * dim, dim));
         }
-    }
-
-    /** Widens the leaf beam, if needed, until the scanned leaves hold at least k keys. */
-    private int leavesCovering(int[] leaves, int[] order, int keep, int k) {
-        long keys = 0;
-        for (int rank = 0; rank < keep; rank++) {
-            keys += nodes.keyCount[leaves[order[rank]]];
-        }
-        while (keys < k && keep < leaves.length) {
-            keys += nodes.keyCount[leaves[order[keep++]]];
-        }
-        return keep;
     }
 
     private void scan(float[] query, int leaf, Retrieval retrieval, float[] rows) {

@@ -82,6 +82,32 @@ class TreeSearcherTest {
     }
 
     @Test
+    void approximateSearchScansLeavesBeyondItsBudgetUntilItHoldsKKeys() {
+        // Leaves of at most 7 keys: 3 × beam = 12 leaves hold fewer than k = 120 keys.
+        TreeSettings wide = TreeSettings.builder().leafCapacity(8).fanout(16).build();
+        List<float[]> keys = TestVectors.clustered(3000, 16, 10, 13);
+        AttentionTree tree = TestVectors.treeOf(keys, keys, wide);
+        SearchParams params = SearchParams.builder().k(120).beam(4).sinks(0).window(0).build();
+        for (float[] query : TestVectors.gaussian(5, 16, 14)) {
+            SearchResult result = tree.search(query, params);
+            assertEquals(120, result.size());
+            assertEquals(120, Arrays.stream(result.positions()).distinct().count());
+        }
+    }
+
+    @Test
+    void normalTailMatchesKnownValuesFarIntoTheTail() {
+        double[][] known = {{0, 0.5}, {1, 0.15865525393145707}, {-1, 0.8413447460685429}, {3, 1.3498980316301e-3},
+            {-3, 0.9986501019683699}, {5, 2.866515718791939e-7}, {10, 7.61985302416047e-24}, {30, 4.906713927148e-198}};
+        for (double[] point : known) {
+            double log = TreeSearcher.logNormalTail(point[0]);
+            assertEquals(Math.log(point[1]), log, 2e-6 * Math.max(1, Math.abs(Math.log(point[1]))), "z = " + point[0]);
+        }
+        assertEquals(Math.log(64) + Math.log(0.5), TreeSearcher.logExpectedAbove(2f, 2f, 1f, 64), 1e-6);
+        assertEquals(Double.NEGATIVE_INFINITY, TreeSearcher.logExpectedAbove(2f, 1f, 0f, 64));
+    }
+
+    @Test
     void sinksAndWindowAreAlwaysRetrieved() {
         List<float[]> keys = TestVectors.clustered(2000, 16, 8, 11);
         AttentionTree tree = TestVectors.treeOf(keys, keys, SMALL);
