@@ -93,11 +93,17 @@ final class TreeNodes {
      * mean scores a little lower can hold better keys than a tight one; ranking by mean alone misses them.
      */
     float promise(float[] query, int node, float optimism) {
-        int n = keyCount[node];
-        float inverse = 1f / n;
-        int k = node * keyDim;
-        float mean = Dot.dot(query, 0, keySum, k, keyDim) * inverse;
-        return mean + optimism * (float) Math.sqrt(scoreVariance(query, keySum, keySquares, k, n));
+        return meanScore(query, node) + optimism * (float) Math.sqrt(scoreVariance(query, node));
+    }
+
+    /** The mean of q·k over the subtree's keys. */
+    float meanScore(float[] query, int node) {
+        return Dot.dot(query, 0, keySum, node * keyDim, keyDim) / keyCount[node];
+    }
+
+    /** Var(q·k) over the subtree's keys, dimensions taken as independent. */
+    float scoreVariance(float[] query, int node) {
+        return scoreVariance(query, keySum, keySquares, node * keyDim, keyCount[node]);
     }
 
     /** Var(q·k) over a set of n keys, from their sums and sums of squares, dimensions taken as independent. */

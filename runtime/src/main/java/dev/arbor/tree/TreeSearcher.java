@@ -2,8 +2,6 @@ package dev.arbor.tree;
 
 import dev.arbor.store.HeadStore;
 import java.util.Arrays;
-import java.util.HashSet;
-import java.util.Set;
 
 /**
  * Maximum inner product search over an attention tree.
@@ -60,17 +58,15 @@ final class TreeSearcher {
     SearchResult result(float[] query, Retrieval retrieval, SearchParams params) {
         float[] topScores = new float[retrieval.topK.size()];
         int[] top = retrieval.topK.drainPositions(topScores);
-        Set<Integer> taken = new HashSet<>();
-        for (int position : top) {
-            taken.add(position);
-        }
         int[] always = alwaysAttended(params);
         int[] positions = Arrays.copyOf(top, top.length + always.length);
         float[] scores = Arrays.copyOf(topScores, top.length + always.length);
         int count = top.length;
+        int[] taken = top.clone();
+        Arrays.sort(taken);
         float[] key = new float[nodes.keyDim];
         for (int position : always) {
-            if (taken.add(position)) {
+            if (Arrays.binarySearch(taken, position) < 0) {
                 store.readKey(position, key, 0);
                 positions[count] = position;
                 scores[count++] = Dot.dot(query, 0, key, 0, nodes.keyDim);
@@ -133,12 +129,18 @@ final class TreeSearcher {
             }
             int[] children = new int[candidates];
             float[] scores = new float[candidates];
+            // Kept for the pruned ones: tree attention estimates their mass from the same statistics.
+            float[] means = new float[candidates];
+            float[] variances = new float[candidates];
             int c = 0;
             for (int node : frontier) {
                 for (int i = 0; i < nodes.memberCount[node]; i++) {
                     int child = nodes.members[node][i];
                     children[c] = child;
-                    scores[c++] = nodes.promise(query, child, OPTIMISM);
+                    means[c] = nodes.meanScore(query, child);
+                    variances[c] = nodes.scoreVariance(query, child);
+                    scores[c] = means[c] + OPTIMISM * (float) Math.sqrt(variances[c]);
+                    c++;
                 }
             }
             int[] order = byScoreDescending(scores, candidates);
@@ -155,7 +157,7 @@ final class TreeSearcher {
                 if (rank < keep) {
                     frontier[rank] = child;
                 } else {
-                    retrieval.addPruned(child);
+                    retrieval.addPruned(child, means[order[rank]], variances[order[rank]]);
                 }
             }
         }
@@ -167,15 +169,20 @@ final class TreeSearcher {
         }
         float[] scores = new float[leafCapacity];
         for (int leaf : frontier) {
-            int count = nodes.memberCount[leaf];
-            codes.score(query, leaf, count, scores);
-            int[] positions = nodes.members[leaf];
-            for (int i = 0; i < count; i++) {
-                retrieval.addApproximate(positions[i], scores[i]);
-            }
-            retrieval.addScannedLeaf(leaf);
+            scanCodes(query, leaf, retrieval, scores);
         }
         rerank(query, retrieval, params.k() * RERANK_FACTOR);
+    }
+
+    /** Scores a leaf's keys from their int8 codes and adds them to the retrieval as approximate. */
+    void scanCodes(float[] query, int leaf, Retrieval retrieval, float[] scores) {
+        int count = nodes.memberCount[leaf];
+        codes.score(query, leaf, count, scores);
+        int[] positions = nodes.members[leaf];
+        for (int i = 0; i < count; i++) {
+            retrieval.addApproximate(positions[i], scores[i]);
+        }
+        retrieval.addScannedLeaf(leaf);
     }
 
     /** Rescores the {@code count} best code-scored keys exactly from the store. */
@@ -224,9 +231,7 @@ final class TreeSearcher {
         long[] keyed = new long[count];
         for (int i = 0; i < count; i++) {
             // Sortable bits of -score in the high word, the index in the low word: one primitive sort.
-            int bits = Float.floatToIntBits(-scores[i]);
-            bits ^= (bits >> 31) & 0x7fffffff;
-            keyed[i] = ((long) bits << 32) | i;
+            keyed[i] = ((long) descendingBits(scores[i]) << 32) | i;
         }
         Arrays.sort(keyed);
         int[] order = new int[count];
@@ -236,18 +241,29 @@ final class TreeSearcher {
         return order;
     }
 
+    /** Bits of -score whose signed int order is the float order: ascending bits, descending scores. */
+    private static int descendingBits(float score) {
+        int bits = Float.floatToIntBits(-score);
+        return bits ^ ((bits >> 31) & 0x7fffffff);
+    }
+
+    /** The inverse of {@link #descendingBits}. */
+    private static float scoreOf(int descendingBits) {
+        return -Float.intBitsToFloat(descendingBits ^ ((descendingBits >> 31) & 0x7fffffff));
+    }
+
+    /** Best score first, lower position first on ties ({@link TopK#better}). */
     private static SearchResult sorted(int[] positions, float[] scores, int count) {
-        Integer[] order = new Integer[count];
+        long[] keyed = new long[count];
         for (int i = 0; i < count; i++) {
-            order[i] = i;
+            keyed[i] = ((long) descendingBits(scores[i]) << 32) | positions[i];
         }
-        Arrays.sort(order, (a, b) -> TopK.better(scores[a], positions[a], scores[b], positions[b]) ? -1
-                : TopK.better(scores[b], positions[b], scores[a], positions[a]) ? 1 : 0);
+        Arrays.sort(keyed);
         long[] sortedPositions = new long[count];
         float[] sortedScores = new float[count];
         for (int i = 0; i < count; i++) {
-            sortedPositions[i] = positions[order[i]];
-            sortedScores[i] = scores[order[i]];
+            sortedPositions[i] = (int) keyed[i];
+            sortedScores[i] = scoreOf((int) (keyed[i] >>> 32));
         }
         return new SearchResult(sortedPositions, sortedScores);
     }
