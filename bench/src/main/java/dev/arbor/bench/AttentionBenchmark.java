@@ -185,9 +185,11 @@ public final class AttentionBenchmark implements Callable<Integer> {
                 AttentionResult[] attendedInParallel = parallel.attend(timedQueries[i], scale, params);
                 parallelNanos[i] = System.nanoTime() - start;
                 for (int head = 0; head < heads; head++) {
-                    if (!Arrays.equals(attended[head].output(), attendedInParallel[head].output())) {
+                    // Equal up to rounding: code compiled between the two calls may round exp differently.
+                    double difference = relativeError(attendedInParallel[head].output(), attended[head].output());
+                    if (difference > 1e-4) {
                         throw new IllegalStateException("head " + head + " attends differently on " + treeThreads
-                                + " threads than on one");
+                                + " threads than on one: relative difference " + difference);
                     }
                     recallSum += recall(exactTopK[i][head], attended[head].positions());
                     errorSum += relativeError(attended[head].output(), exactOutputs[i][head]);

@@ -34,7 +34,8 @@ class MultiHeadAttentionTest {
             AttentionResult[] results = parallel.attend(queries, scale, approximate);
             for (int h = 0; h < heads; h++) {
                 AttentionResult alone = trees.get(h).attend(queries[h], scale, approximate);
-                assertArrayEquals(alone.output(), results[h].output(), "head " + h);
+                // Up to rounding: the JIT may compile the SIMD exp between the two calls.
+                assertTrue(BruteForce.maxAbsDiff(alone.output(), results[h].output()) <= 1e-6, "head " + h);
                 assertArrayEquals(alone.positions(), results[h].positions(), "head " + h);
             }
             AttentionResult[] full = parallel.attend(queries, scale, SearchParams.builder().k(600).build());
