@@ -14,8 +14,13 @@ import java.util.List;
  * its scores were normally distributed. Without the variance term the mass of a wide subtree is
  * underestimated (Jensen); with it, a subtree spanning several clusters (scores far from normal) would
  * be overestimated, so the term is capped by the subtree's box bound, which no key in it exceeds.
- * Sinks and window keys inside a pruned subtree are taken out of its summary, so each key counts once. When nothing is pruned (k ≥ N) the result
- * is full softmax attention.
+ * Sinks and window keys inside a pruned subtree are taken out of its summary, so each key counts once.
+ * When nothing is pruned (k ≥ N) the result is full softmax attention.
+ *
+ * <p>Where the error comes from (measured by substituting exact sums, 262,144 synthetic keys): the
+ * pruned subtrees hold about 8% of the softmax mass, and their summaries are most of the error (0.0083
+ * of relative error, 0.0016 with them exact); light keys' mean value and code scores matter far less.
+ * Hence {@link #refine}: the heaviest pruned subtrees are opened before attending.
  */
 final class TreeAttention {
     private static final int FLUSH = 64;
