@@ -51,7 +51,7 @@ public final class AttentionTree {
         this.nodes = new TreeNodes(keyDim, valueDim);
         this.codes = new LeafCodes(keyDim);
         this.searcher = new TreeSearcher(nodes, store, codes, settings.leafCapacity());
-        this.attention = new TreeAttention(nodes, store, searcher, leafIndex);
+        this.attention = new TreeAttention(nodes, store, searcher, leafIndex, settings.leafCapacity());
         float[] key = new float[keyDim];
         float[] value = new float[valueDim];
         for (long position = 0; position < store.size(); position++) {

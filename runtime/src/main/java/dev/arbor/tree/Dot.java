@@ -241,4 +241,19 @@ final class Dot {
         means[out] = mean * scales[scaleOffset];
         spreads[out] = scales[scaleOffset + 1] * (float) Math.sqrt(variance);
     }
+
+    /** {@code weights[i] = exp(scale · scores[i] − shift)} for the first {@code count} scores, in SIMD lanes. */
+    static void softmaxWeights(float[] scores, int count, float scale, float shift, float[] weights) {
+        int i = 0;
+        for (int bound = SPECIES.loopBound(count); i < bound; i += SPECIES.length()) {
+            FloatVector.fromArray(SPECIES, scores, i)
+                    .mul(scale)
+                    .sub(shift)
+                    .lanewise(VectorOperators.EXP)
+                    .intoArray(weights, i);
+        }
+        for (; i < count; i++) {
+            weights[i] = (float) Math.exp(scale * scores[i] - shift);
+        }
+    }
 }

@@ -128,6 +128,16 @@ final class TreeNodes {
         Dot.sketchMoments(query, sketches, node * 2 * keyDim, keyDim, sketchScales, 2 * node, means, spreads, i);
     }
 
+    /** The mean of q·k over the subtree's keys. */
+    float meanScore(float[] query, int node) {
+        return Dot.dot(query, 0, keySum, node * keyDim, keyDim) / keyCount[node];
+    }
+
+    /** Var(q·k) over the subtree's keys, dimensions taken as independent. */
+    float scoreVariance(float[] query, int node) {
+        return scoreVariance(query, keySum, keySquares, node * keyDim, keyCount[node]);
+    }
+
     /** Var(q·k) over a set of n keys, from their sums and sums of squares, dimensions taken as independent. */
     float scoreVariance(float[] query, float[] sums, float[] squares, int offset, int n) {
         return Dot.scoreVariance(query, sums, squares, offset, n, keyDim);

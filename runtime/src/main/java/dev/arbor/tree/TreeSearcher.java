@@ -2,8 +2,6 @@ package dev.arbor.tree;
 
 import dev.arbor.store.HeadStore;
 import java.util.Arrays;
-import java.util.HashSet;
-import java.util.Set;
 
 /**
  * Maximum inner product search over an attention tree.
@@ -65,17 +63,15 @@ final class TreeSearcher {
     SearchResult result(float[] query, Retrieval retrieval, SearchParams params) {
         float[] topScores = new float[retrieval.topK.size()];
         int[] top = retrieval.topK.drainPositions(topScores);
-        Set<Integer> taken = new HashSet<>();
-        for (int position : top) {
-            taken.add(position);
-        }
         int[] always = alwaysAttended(params);
         int[] positions = Arrays.copyOf(top, top.length + always.length);
         float[] scores = Arrays.copyOf(topScores, top.length + always.length);
         int count = top.length;
+        int[] taken = top.clone();
+        Arrays.sort(taken);
         float[] key = new float[nodes.keyDim];
         for (int position : always) {
-            if (taken.add(position)) {
+            if (Arrays.binarySearch(taken, position) < 0) {
                 store.readKey(position, key, 0);
                 positions[count] = position;
                 scores[count++] = Dot.dot(query, 0, key, 0, nodes.keyDim);
@@ -162,7 +158,7 @@ final class TreeSearcher {
                 if (rank < keep) {
                     frontier[rank] = child;
                 } else {
-                    retrieval.addPruned(child);
+                    retrieval.addPruned(child, means[order[rank]], spreads[order[rank]] * spreads[order[rank]]);
                 }
             }
         }
@@ -214,14 +210,14 @@ final class TreeSearcher {
         }
         for (int i = 0; i < candidates; i++) {
             if (!taken[i]) {
-                retrieval.addPruned(leaves[i]);
+                retrieval.addPruned(leaves[i], means[i], spreads[i] * spreads[i]);
             }
         }
         rerank(query, retrieval, params.k() * RERANK_FACTOR);
     }
 
     /** Scores a leaf from its codes into the retrieval (and {@code floor} unless null); returns its key count. */
-    private int scoreLeaf(float[] query, int leaf, Retrieval retrieval, float[] scores, TopK floor) {
+    int scoreLeaf(float[] query, int leaf, Retrieval retrieval, float[] scores, TopK floor) {
         int count = nodes.memberCount[leaf];
         codes.score(query, leaf, count, scores);
         int[] positions = nodes.members[leaf];
@@ -295,9 +291,7 @@ final class TreeSearcher {
         long[] keyed = new long[count];
         for (int i = 0; i < count; i++) {
             // Sortable bits of -score in the high word, the index in the low word: one primitive sort.
-            int bits = Float.floatToIntBits(-scores[i]);
-            bits ^= (bits >> 31) & 0x7fffffff;
-            keyed[i] = ((long) bits << 32) | i;
+            keyed[i] = ((long) descendingBits(scores[i]) << 32) | i;
         }
         Arrays.sort(keyed);
         int[] order = new int[count];
@@ -307,18 +301,29 @@ final class TreeSearcher {
         return order;
     }
 
+    /** Bits of -score whose signed int order is the float order: ascending bits, descending scores. */
+    private static int descendingBits(float score) {
+        int bits = Float.floatToIntBits(-score);
+        return bits ^ ((bits >> 31) & 0x7fffffff);
+    }
+
+    /** The inverse of {@link #descendingBits}. */
+    private static float scoreOf(int descendingBits) {
+        return -Float.intBitsToFloat(descendingBits ^ ((descendingBits >> 31) & 0x7fffffff));
+    }
+
+    /** Best score first, lower position first on ties ({@link TopK#better}). */
     private static SearchResult sorted(int[] positions, float[] scores, int count) {
-        Integer[] order = new Integer[count];
+        long[] keyed = new long[count];
         for (int i = 0; i < count; i++) {
-            order[i] = i;
+            keyed[i] = ((long) descendingBits(scores[i]) << 32) | positions[i];
         }
-        Arrays.sort(order, (a, b) -> TopK.better(scores[a], positions[a], scores[b], positions[b]) ? -1
-                : TopK.better(scores[b], positions[b], scores[a], positions[a]) ? 1 : 0);
+        Arrays.sort(keyed);
         long[] sortedPositions = new long[count];
         float[] sortedScores = new float[count];
         for (int i = 0; i < count; i++) {
-            sortedPositions[i] = positions[order[i]];
-            sortedScores[i] = scores[order[i]];
+            sortedPositions[i] = (int) keyed[i];
+            sortedScores[i] = scoreOf((int) (keyed[i] >>> 32));
         }
         return new SearchResult(sortedPositions, sortedScores);
     }
