@@ -1,10 +1,8 @@
 package dev.arbor.tree;
 
 import dev.arbor.store.HeadStore;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
-import java.util.List;
 
 /**
  * Softmax attention of one query over what the search retrieved, with the pruned subtrees' mass
@@ -363,40 +361,6 @@ final class TreeAttention {
             }
         }
         throw new IllegalStateException("node " + node + " is not among the pruned subtrees");
-    }
-
-    /** The fine positions and pruned-subtree summaries {@link #attend} would use, for attention elsewhere. */
-    TreeRetrieval retrieve(float[] query, SearchParams params) {
-        int keyDim = nodes.keyDim;
-        int valueDim = nodes.valueDim;
-        Retrieval retrieval = searcher.retrieve(query, params);
-        // The consumer's scale is not known here; the standard 1/sqrt(d) only ranks what to refine.
-        refine(query, (float) (1 / Math.sqrt(keyDim)), retrieval);
-        Extras extras = extrasOutsideScan(query, retrieval, params);
-        int[] positions = Arrays.copyOf(retrieval.scannedPositions, retrieval.scannedCount + extras.positions().length);
-        System.arraycopy(extras.positions(), 0, positions, retrieval.scannedCount, extras.positions().length);
-        List<TreeRetrieval.Summary> summaries = new ArrayList<>(retrieval.prunedCount);
-        for (int i = 0; i < retrieval.prunedCount; i++) {
-            int node = retrieval.prunedNodes[i];
-            Removed removed = extras.removedAt()[i];
-            int keys = nodes.keyCount[node] - (removed == null ? 0 : removed.count);
-            if (keys == 0) {
-                continue;
-            }
-            float[] meanKey = new float[keyDim];
-            for (int d = 0; d < keyDim; d++) {
-                float sum = nodes.keySum[node * keyDim + d] - (removed == null ? 0 : removed.keySum[d]);
-                meanKey[d] = sum / keys;
-            }
-            float[] valueSum = Arrays.copyOfRange(nodes.valueSum, node * valueDim, (node + 1) * valueDim);
-            if (removed != null) {
-                for (int d = 0; d < valueDim; d++) {
-                    valueSum[d] -= removed.valueSum[d];
-                }
-            }
-            summaries.add(new TreeRetrieval.Summary(meanKey, valueSum, keys));
-        }
-        return new TreeRetrieval(positions, summaries);
     }
 
     /** Fine terms: value rows read from the store in batches, weighted, summed into doubles. */
