@@ -80,6 +80,13 @@ public final class LlamaModel implements AutoCloseable {
     public static final SearchParams DEFAULT_TREE_SEARCH = SearchParams.builder().k(32).beam(16).sinks(4).window(64).build();
 
     /**
+     * Leaves of 64 keys, not the tree's general 128: {@link #DEFAULT_TREE_SEARCH} was measured with them,
+     * and a decoder's trees hold at most a few hundred thousand keys of head size 8, where the memory the
+     * larger leaves save is a few kilobytes.
+     */
+    public static final TreeSettings DEFAULT_TREE_SETTINGS = TreeSettings.builder().leafCapacity(64).build();
+
+    /**
      * Tokens per tree-attention prefill run: the layer graphs and the attention op run once per chunk.
      * Within a chunk the window is the chunk's earlier positions plus the window before it, so a
      * chunk much longer than the window would attend more finely than decoding does; 64 keeps the two close.
@@ -93,7 +100,7 @@ public final class LlamaModel implements AutoCloseable {
 
     /** A fresh context whose tree attention searches with {@code treeParams}. */
     public DecoderContext newContext(SearchParams treeParams) {
-        return newContext(treeParams, TreeSettings.defaults());
+        return newContext(treeParams, DEFAULT_TREE_SETTINGS);
     }
 
     /** A fresh context whose trees are shaped by {@code treeSettings} and searched with {@code treeParams}. */

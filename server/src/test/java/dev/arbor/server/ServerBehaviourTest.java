@@ -19,6 +19,7 @@ import dev.arbor.api.v1.TokenIds;
 import dev.arbor.client.ArborClient;
 import dev.arbor.client.ArborException;
 import dev.arbor.testing.SharedData;
+import dev.arbor.tree.TreeSettings;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
@@ -147,7 +148,7 @@ class ServerBehaviourTest {
     void encoderContextsReportTheirEffectiveAttentionDefaults() {
         AttentionSettings defaults = client.createContext("defaults").getAttention();
         assertEquals(5, defaults.getTopK(), "spans per Retrieve");
-        assertEquals(64, defaults.getLeafBlockSize());
+        assertEquals(TreeSettings.defaults().leafCapacity(), defaults.getLeafBlockSize());
         assertEquals(128, defaults.getBeamWidth());
         assertEquals(0, defaults.getSinkTokens(), "sinks are a decoder notion");
         assertFalse(defaults.getExactSearch());

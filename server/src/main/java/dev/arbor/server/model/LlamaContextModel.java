@@ -5,7 +5,6 @@ import dev.arbor.decoder.LlamaModel;
 import dev.arbor.ort.SessionFactory;
 import dev.arbor.server.context.AttentionConfig;
 import dev.arbor.tree.SearchParams;
-import dev.arbor.tree.TreeSettings;
 import java.nio.file.Path;
 
 /**
@@ -35,11 +34,11 @@ public final class LlamaContextModel implements ContextModel {
                 "Llama decoder " + name + " (" + model.config().layers() + " layers): Generate with tree attention");
     }
 
-    /** The decoder's measured default search ({@link LlamaModel#DEFAULT_TREE_SEARCH}) and leaves of 64. */
+    /** The decoder's measured defaults: {@link LlamaModel#DEFAULT_TREE_SEARCH} and {@link LlamaModel#DEFAULT_TREE_SETTINGS}. */
     @Override
     public AttentionConfig attention(AttentionConfig requested) {
         SearchParams search = LlamaModel.DEFAULT_TREE_SEARCH;
-        return requested.withDefaults(new AttentionConfig(search.k(), TreeSettings.defaults().leafCapacity(),
+        return requested.withDefaults(new AttentionConfig(search.k(), LlamaModel.DEFAULT_TREE_SETTINGS.leafCapacity(),
                 search.beam(), search.sinks(), search.window(), false));
     }
 
