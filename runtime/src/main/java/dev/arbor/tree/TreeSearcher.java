@@ -30,8 +30,19 @@ final class TreeSearcher {
     static final int CODED_LEAF_WIDENING = 3;
     /** Approximate mode rescores this many times k of the best code-scored keys exactly. */
     static final int RERANK_FACTOR = 4;
-    /** The share of the beam scanned before the k-th best code score sets the floor τ. */
-    static final float FIRST_LEAF_SHARE = 0.5f;
+    /**
+     * The share of the beam scanned before the k-th best code score sets the floor τ. Half the beam
+     * (the tuning on synthetic attention keys) lost a planted needle on 1 MB of a book at k = 5
+     * (SpanRetrieverTest): with a small k the floor is high, and the normal model of a leaf's scores
+     * underestimates a single outlying sentence, so the scan stopped after those first leaves.
+     */
+    static final float FIRST_LEAF_SHARE = 1f;
+    /**
+     * Fewest code-scored keys rescored exactly, whatever k: a question asking for 5 spans would
+     * otherwise rerank only 20 candidates scored from 4-bit codes; 256 exact rows cost little next to
+     * the scan.
+     */
+    static final int MIN_RERANK = 256;
     /** A leaf expected to hold fewer keys above τ than this is not scanned. */
     static final double EXPECTED_KEYS_FLOOR = 0.01;
 
@@ -213,7 +224,7 @@ final class TreeSearcher {
                 retrieval.addPruned(leaves[i], means[i], spreads[i] * spreads[i]);
             }
         }
-        rerank(query, retrieval, params.k() * RERANK_FACTOR);
+        rerank(query, retrieval, Math.max(params.k() * RERANK_FACTOR, MIN_RERANK));
     }
 
     /** Scores a leaf from its codes into the retrieval (and {@code floor} unless null); returns its key count. */
