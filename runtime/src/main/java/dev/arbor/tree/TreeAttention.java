@@ -68,7 +68,7 @@ final class TreeAttention {
         Extras extras = extrasOutsideScan(query, retrieval, params);
         int[] extraPositions = extras.positions();
         float[] extraScores = extras.scores();
-        Removed[] removedAt = extras.removedAt();
+        FineKeys[] removedAt = extras.removedAt();
 
         // Coarse terms: one per pruned subtree, on its summary minus the keys attended finely.
         int prunedCount = retrieval.prunedCount;
@@ -76,7 +76,7 @@ final class TreeAttention {
         double max = Double.NEGATIVE_INFINITY;
         for (int i = 0; i < prunedCount; i++) {
             int node = retrieval.prunedNodes[i];
-            Removed removed = removedAt[i];
+            FineKeys removed = removedAt[i];
             coarseCounts[i] = nodes.keyCount[node] - (removed == null ? 0 : removed.count);
             if (removed != null && coarseCounts[i] > 0) {
                 coarseLogits[i] = logitWithout(query, scale, node, removed);
@@ -280,7 +280,7 @@ final class TreeAttention {
     }
 
     /** {@link #coarseLogit} of a subtree's keys without the ones attended finely. */
-    private float logitWithout(float[] query, float scale, int node, Removed removed) {
+    private float logitWithout(float[] query, float scale, int node, FineKeys removed) {
         int keyDim = nodes.keyDim;
         int count = nodes.keyCount[node] - removed.count;
         float[] sums = new float[keyDim];
@@ -298,7 +298,7 @@ final class TreeAttention {
      * Sinks and window positions outside the scanned leaves, their scores, and what they take out of
      * their pruned subtrees (indexed like the retrieval's pruned subtrees; null where nothing is taken).
      */
-    private record Extras(int[] positions, float[] scores, Removed[] removedAt) {}
+    private record Extras(int[] positions, float[] scores, FineKeys[] removedAt) {}
 
     /**
      * Sinks and window positions the scan did not reach are attended finely; each is removed from the
@@ -313,7 +313,7 @@ final class TreeAttention {
         int[] positions = new int[always.length];
         float[] scores = new float[always.length];
         int count = 0;
-        Removed[] removedAt = new Removed[retrieval.prunedCount];
+        FineKeys[] removedAt = new FineKeys[retrieval.prunedCount];
         float[] key = new float[keyDim];
         float[] value = new float[valueDim];
         for (int position : always) {
@@ -331,7 +331,7 @@ final class TreeAttention {
             }
             int index = prunedIndex(retrieval, node);
             if (removedAt[index] == null) {
-                removedAt[index] = new Removed(keyDim, valueDim);
+                removedAt[index] = new FineKeys(keyDim, valueDim);
             }
             removedAt[index].add(key, value);
         }
@@ -404,31 +404,6 @@ final class TreeAttention {
         for (int d = 0; d < output.length; d++) {
             output[d] += partial[d];
             partial[d] = 0;
-        }
-    }
-
-    /** Keys and values attended finely although they sit inside a pruned subtree. */
-    private static final class Removed {
-        final float[] keySum;
-        final float[] keySquares;
-        final float[] valueSum;
-        int count;
-
-        Removed(int keyDim, int valueDim) {
-            this.keySum = new float[keyDim];
-            this.keySquares = new float[keyDim];
-            this.valueSum = new float[valueDim];
-        }
-
-        void add(float[] key, float[] value) {
-            count++;
-            for (int d = 0; d < key.length; d++) {
-                keySum[d] += key[d];
-                keySquares[d] += key[d] * key[d];
-            }
-            for (int d = 0; d < value.length; d++) {
-                valueSum[d] += value[d];
-            }
         }
     }
 }

@@ -62,7 +62,7 @@ final class TreeRetriever {
         positions = Arrays.copyOf(positions, count);
 
         // Each fine key leaves the summary of the node that holds it: its scanned leaf or its pruned subtree.
-        Map<Integer, Removed> removedByNode = new HashMap<>();
+        Map<Integer, FineKeys> removedByNode = new HashMap<>();
         float[] key = new float[nodes.keyDim];
         float[] value = new float[nodes.valueDim];
         for (int position : positions) {
@@ -74,7 +74,7 @@ final class TreeRetriever {
                     node = nodes.parent[node];
                 }
             }
-            removedByNode.computeIfAbsent(node, n -> new Removed(nodes.keyDim, nodes.valueDim)).add(key, value);
+            removedByNode.computeIfAbsent(node, n -> new FineKeys(nodes.keyDim, nodes.valueDim)).add(key, value);
         }
 
         float[] leafScores = remainderScores(retrieval, fine, scale);
@@ -85,7 +85,7 @@ final class TreeRetriever {
         }
         for (int i = 0; i < retrieval.prunedCount; i++) {
             int node = retrieval.prunedNodes[i];
-            Removed removed = removedByNode.get(node);
+            FineKeys removed = removedByNode.get(node);
             addSummary(query, node, removed, meanScore(query, node, removed), summaries);
         }
         return new TreeRetrieval(positions, summaries);
@@ -135,7 +135,7 @@ final class TreeRetriever {
     }
 
     /** The mean score of a node's keys outside those {@code removed}. */
-    private float meanScore(float[] query, int node, Removed removed) {
+    private float meanScore(float[] query, int node, FineKeys removed) {
         int keyDim = nodes.keyDim;
         int count = nodes.keyCount[node] - (removed == null ? 0 : removed.count);
         if (count == 0) {
@@ -152,7 +152,7 @@ final class TreeRetriever {
      * A node's keys less those {@code removed} (attended finely) as one summary whose key is their mean
      * moved along the query to score {@code effectiveScore}; none if nothing is left.
      */
-    private void addSummary(float[] query, int node, Removed removed, float effectiveScore,
+    private void addSummary(float[] query, int node, FineKeys removed, float effectiveScore,
             List<TreeRetrieval.Summary> summaries) {
         int keyDim = nodes.keyDim;
         int valueDim = nodes.valueDim;
@@ -187,27 +187,5 @@ final class TreeRetriever {
             set.set(nodeIds[i]);
         }
         return set;
-    }
-
-    /** The fine keys and values inside one summarised node. */
-    private static final class Removed {
-        final float[] keySum;
-        final float[] valueSum;
-        int count;
-
-        Removed(int keyDim, int valueDim) {
-            this.keySum = new float[keyDim];
-            this.valueSum = new float[valueDim];
-        }
-
-        void add(float[] key, float[] value) {
-            count++;
-            for (int d = 0; d < key.length; d++) {
-                keySum[d] += key[d];
-            }
-            for (int d = 0; d < value.length; d++) {
-                valueSum[d] += value[d];
-            }
-        }
     }
 }
