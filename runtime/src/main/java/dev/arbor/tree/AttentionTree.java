@@ -40,6 +40,7 @@ public final class AttentionTree {
     private final LeafCodes codes;
     private final TreeSearcher searcher;
     private final TreeAttention attention;
+    private final TreeRetriever retriever;
     private final int keyDim;
     private final int valueDim;
 
@@ -52,6 +53,7 @@ public final class AttentionTree {
         this.codes = new LeafCodes(keyDim);
         this.searcher = new TreeSearcher(nodes, store, codes, settings.leafCapacity());
         this.attention = new TreeAttention(nodes, store, searcher, leafIndex, settings.leafCapacity());
+        this.retriever = new TreeRetriever(nodes, store, searcher, leafIndex);
         float[] key = new float[keyDim];
         float[] value = new float[valueDim];
         for (long position = 0; position < store.size(); position++) {
@@ -101,7 +103,7 @@ public final class AttentionTree {
         checkVector("query", query, keyDim);
         checkParams(params);
         checkScale(scale);
-        return new TreeRetriever(nodes, store, searcher, leafIndex).retrieve(query, scale, params);
+        return retriever.retrieve(query, scale, params);
     }
 
     public long size() {

@@ -29,7 +29,7 @@ final class TreeAttention {
      */
     private static final double NEGLIGIBLE = Math.exp(-30);
     /**
-     * Keys scored only from their int8 codes (approximate mode, not reranked) that weigh less than
+     * Keys scored only from their leaf codes (approximate mode, not reranked) that weigh less than
      * this fraction of the estimated softmax mass skip reading their value (a random access into the
      * store): it is taken as their leaf's mean value. Heavier ones read their value row like an exact
      * term. Relative to the total rather than the heaviest term, so that a flat head, where thousands
@@ -276,7 +276,7 @@ final class TreeAttention {
             mean = nodes.meanScore(query, node);
             variance = nodes.scoreVariance(query, node);
         }
-        return Math.min(scale * mean + scale * scale * variance / 2, scale * nodes.bound(query, node));
+        return cappedGaussianLogit(scale, mean, variance, nodes.bound(query, node));
     }
 
     /** {@link #coarseLogit} of a subtree's keys without the ones attended finely. */
@@ -291,7 +291,15 @@ final class TreeAttention {
         }
         float mean = Dot.dot(query, 0, sums, 0, keyDim) / count;
         float variance = nodes.scoreVariance(query, sums, squares, 0, count);
-        return Math.min(scale * mean + scale * scale * variance / 2, scale * nodes.bound(query, node));
+        return cappedGaussianLogit(scale, mean, variance, nodes.bound(query, node));
+    }
+
+    /**
+     * log mean exp(scale·q·k) for q·k normal of that mean and variance, capped by the scale times
+     * {@code bound}, which no key of the subtree exceeds.
+     */
+    private static float cappedGaussianLogit(float scale, float mean, float variance, float bound) {
+        return Math.min(scale * mean + scale * scale * variance / 2, scale * bound);
     }
 
     /**
@@ -307,13 +315,15 @@ final class TreeAttention {
     private Extras extrasOutsideScan(float[] query, Retrieval retrieval, SearchParams params) {
         int keyDim = nodes.keyDim;
         int valueDim = nodes.valueDim;
-        BitSet scanned = asSet(retrieval.scannedLeaves, retrieval.scannedLeafCount);
-        BitSet pruned = asSet(retrieval.prunedNodes, retrieval.prunedCount);
+        BitSet scanned = nodes.set(retrieval.scannedLeaves, retrieval.scannedLeafCount);
+        BitSet pruned = nodes.set(retrieval.prunedNodes, retrieval.prunedCount);
         int[] always = searcher.alwaysAttended(params);
         int[] positions = new int[always.length];
         float[] scores = new float[always.length];
         int count = 0;
         FineKeys[] removedAt = new FineKeys[retrieval.prunedCount];
+        int holder = -1;
+        int index = -1;
         float[] key = new float[keyDim];
         float[] value = new float[valueDim];
         for (int position : always) {
@@ -325,25 +335,18 @@ final class TreeAttention {
             store.readValue(position, value, 0);
             positions[count] = position;
             scores[count++] = Dot.dot(query, 0, key, 0, keyDim);
-            int node = leaf;
-            while (!pruned.get(node)) {
-                node = nodes.parent[node];
+            int node = nodes.holder(leaf, pruned);
+            // Sinks share a subtree, and so does the window: look the index up once per run of them.
+            if (node != holder) {
+                holder = node;
+                index = prunedIndex(retrieval, node);
             }
-            int index = prunedIndex(retrieval, node);
             if (removedAt[index] == null) {
                 removedAt[index] = new FineKeys(keyDim, valueDim);
             }
             removedAt[index].add(key, value);
         }
         return new Extras(Arrays.copyOf(positions, count), Arrays.copyOf(scores, count), removedAt);
-    }
-
-    private BitSet asSet(int[] nodeIds, int count) {
-        BitSet set = new BitSet(nodes.count);
-        for (int i = 0; i < count; i++) {
-            set.set(nodeIds[i]);
-        }
-        return set;
     }
 
     /** A leaf's light keys, weighted by their code scores, each taken to carry the leaf's mean value. */

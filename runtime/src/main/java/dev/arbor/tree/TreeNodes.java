@@ -1,6 +1,7 @@
 package dev.arbor.tree;
 
 import java.util.Arrays;
+import java.util.BitSet;
 
 /**
  * The nodes of one attention tree in flat arrays indexed by node id. Leaves (level 0) list positions
@@ -141,6 +142,24 @@ final class TreeNodes {
     /** Var(q·k) over a set of n keys, from their sums and sums of squares, dimensions taken as independent. */
     float scoreVariance(float[] query, float[] sums, float[] squares, int offset, int n) {
         return Dot.scoreVariance(query, sums, squares, offset, n, keyDim);
+    }
+
+    /** The first {@code count} of {@code nodeIds} as a set of node ids. */
+    BitSet set(int[] nodeIds, int count) {
+        BitSet set = new BitSet(this.count);
+        for (int i = 0; i < count; i++) {
+            set.set(nodeIds[i]);
+        }
+        return set;
+    }
+
+    /** The node of {@code among} that holds {@code leaf}: the leaf itself or its nearest such ancestor. */
+    int holder(int leaf, BitSet among) {
+        int node = leaf;
+        while (!among.get(node)) {
+            node = parent[node];
+        }
+        return node;
     }
 
     /** An upper bound of q·k over every key in the subtree; prunes nodes in exact search. */

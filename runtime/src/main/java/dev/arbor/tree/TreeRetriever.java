@@ -41,8 +41,8 @@ final class TreeRetriever {
 
     TreeRetrieval retrieve(float[] query, float scale, SearchParams params) {
         Retrieval retrieval = searcher.retrieve(query, params);
-        BitSet scanned = asSet(retrieval.scannedLeaves, retrieval.scannedLeafCount);
-        BitSet pruned = asSet(retrieval.prunedNodes, retrieval.prunedCount);
+        BitSet scanned = nodes.set(retrieval.scannedLeaves, retrieval.scannedLeafCount);
+        BitSet pruned = nodes.set(retrieval.prunedNodes, retrieval.prunedCount);
         int[] top = retrieval.topK.drainPositions(new float[retrieval.topK.size()]);
         int[] always = searcher.alwaysAttended(params);
         int[] positions = new int[top.length + always.length];
@@ -68,12 +68,8 @@ final class TreeRetriever {
         for (int position : positions) {
             store.readKey(position, key, 0);
             store.readValue(position, value, 0);
-            int node = leafIndex.leafOf(position);
-            if (!scanned.get(node)) {
-                while (!pruned.get(node)) {
-                    node = nodes.parent[node];
-                }
-            }
+            int leaf = leafIndex.leafOf(position);
+            int node = scanned.get(leaf) ? leaf : nodes.holder(leaf, pruned);
             removedByNode.computeIfAbsent(node, n -> new FineKeys(nodes.keyDim, nodes.valueDim)).add(key, value);
         }
 
@@ -93,43 +89,34 @@ final class TreeRetriever {
 
     /**
      * Per scanned leaf (in scan order), the score s with {@code exp(scale·s)} the mean of
-     * {@code exp(scale·score)} over its keys that are not fine. A leaf's keys were scanned one after
-     * another, so a leaf's run of entries is found by watching the leaf change.
+     * {@code exp(scale·score)} over its keys that are not fine; each leaf's keys are one run of the
+     * retrieval's scanned entries, ending at its {@link Retrieval#scannedLeafEnds} entry.
      */
-    private float[] remainderScores(Retrieval retrieval, BitSet fine, float scale) {
-        Map<Integer, Integer> slotOf = new HashMap<>();
-        for (int i = 0; i < retrieval.scannedLeafCount; i++) {
-            slotOf.put(retrieval.scannedLeaves[i], i);
-        }
-        float[] max = new float[retrieval.scannedLeafCount];
-        double[] sum = new double[retrieval.scannedLeafCount];
-        int[] count = new int[retrieval.scannedLeafCount];
-        int currentLeaf = -1;
-        int slot = -1;
-        for (int i = 0; i < retrieval.scannedCount; i++) {
-            int position = retrieval.scannedPositions[i];
-            if (fine.get(position)) {
-                continue;
-            }
-            int leaf = leafIndex.leafOf(position);
-            if (leaf != currentLeaf) {
-                currentLeaf = leaf;
-                slot = slotOf.get(leaf);
-            }
-            float score = retrieval.scannedScores[i];
-            if (count[slot]++ == 0) {
-                max[slot] = score;
-                sum[slot] = 1;
-            } else if (score > max[slot]) {
-                sum[slot] = sum[slot] * Math.exp(scale * (max[slot] - score)) + 1;
-                max[slot] = score;
-            } else {
-                sum[slot] += Math.exp(scale * (score - max[slot]));
-            }
-        }
+    private static float[] remainderScores(Retrieval retrieval, BitSet fine, float scale) {
         float[] scores = new float[retrieval.scannedLeafCount];
-        for (int i = 0; i < scores.length; i++) {
-            scores[i] = count[i] == 0 ? 0 : max[i] + (float) (Math.log(sum[i] / count[i]) / scale);
+        int start = 0;
+        for (int leaf = 0; leaf < retrieval.scannedLeafCount; leaf++) {
+            int end = retrieval.scannedLeafEnds[leaf];
+            float max = 0;
+            double sum = 0;
+            int count = 0;
+            for (int i = start; i < end; i++) {
+                if (fine.get(retrieval.scannedPositions[i])) {
+                    continue;
+                }
+                float score = retrieval.scannedScores[i];
+                if (count++ == 0) {
+                    max = score;
+                    sum = 1;
+                } else if (score > max) {
+                    sum = sum * Math.exp(scale * (max - score)) + 1;
+                    max = score;
+                } else {
+                    sum += Math.exp(scale * (score - max));
+                }
+            }
+            scores[leaf] = count == 0 ? 0 : max + (float) (Math.log(sum / count) / scale);
+            start = end;
         }
         return scores;
     }
@@ -179,13 +166,5 @@ final class TreeRetriever {
             }
         }
         summaries.add(new TreeRetrieval.Summary(key, valueSum, keys));
-    }
-
-    private BitSet asSet(int[] nodeIds, int count) {
-        BitSet set = new BitSet(nodes.count);
-        for (int i = 0; i < count; i++) {
-            set.set(nodeIds[i]);
-        }
-        return set;
     }
 }
