@@ -183,11 +183,13 @@ final class IngestCall implements StreamObserver<IngestRequest> {
         long before = writer.tokensCommitted();
         writer.finish();
         metrics.tokensIngested(writer.tokensCommitted() - before);
-        responses.onNext(progress(true));
+        IngestResponse done = progress(true);
         synchronized (queue) {
             finished = true;
         }
+        // Released before the client hears 'done', so a GetContext it sends next already sees READY.
         release("completed");
+        responses.onNext(done);
         responses.onCompleted();
     }
 
