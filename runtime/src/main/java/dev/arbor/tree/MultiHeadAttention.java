@@ -4,12 +4,15 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One token's tree attention over several heads: query {@code h} attends over tree {@code h}. Heads
- * are independent, so they can run side by side: given an {@link Executor} and a parallelism P, the
- * heads are dealt into P groups, P − 1 run on the executor and one on the calling thread. Without an
- * executor every head runs on the calling thread. The class starts no threads of its own.
+ * are independent, so they can run side by side: given an {@link Executor} and a parallelism P, P
+ * workers (P − 1 on the executor, one on the calling thread) each take the next head not yet taken
+ * until none is left, so a worker that starts late or is slowed down (a busy core, a head whose
+ * query touches more of its tree) never leaves the others waiting on heads dealt to it in advance.
+ * Without an executor every head runs on the calling thread. The class starts no threads of its own.
  *
  * <p>Like {@link AttentionTree#attend}, it may run concurrently with searches and attention calls,
  * never with an append to one of its trees.
@@ -36,13 +39,13 @@ public final class MultiHeadAttention {
                     + (queries == null ? "null" : queries.length));
         }
         AttentionResult[] results = new AttentionResult[trees.size()];
+        AtomicInteger nextHead = new AtomicInteger();
         CompletableFuture<?>[] others = new CompletableFuture<?>[parallelism - 1];
-        for (int group = 1; group < parallelism; group++) {
-            int first = group;
-            others[group - 1] = CompletableFuture.runAsync(() -> attendGroup(first, queries, scale, params, results),
-                    executor);
+        for (int worker = 1; worker < parallelism; worker++) {
+            others[worker - 1] = CompletableFuture.runAsync(
+                    () -> attendHeads(nextHead, queries, scale, params, results), executor);
         }
-        attendGroup(0, queries, scale, params, results);
+        attendHeads(nextHead, queries, scale, params, results);
         try {
             CompletableFuture.allOf(others).join();
         } catch (CompletionException e) {
@@ -58,9 +61,10 @@ public final class MultiHeadAttention {
         return trees.size();
     }
 
-    /** Heads {@code first, first + P, first + 2P, …}: interleaved, so groups stay even when sizes differ. */
-    private void attendGroup(int first, float[][] queries, float scale, SearchParams params, AttentionResult[] results) {
-        for (int head = first; head < trees.size(); head += parallelism) {
+    /** Attends the next head nobody has taken, until every head is taken. */
+    private void attendHeads(AtomicInteger nextHead, float[][] queries, float scale, SearchParams params,
+            AttentionResult[] results) {
+        for (int head = nextHead.getAndIncrement(); head < trees.size(); head = nextHead.getAndIncrement()) {
             results[head] = trees.get(head).attend(queries[head], scale, params);
         }
     }
@@ -79,8 +83,8 @@ public final class MultiHeadAttention {
         }
 
         /**
-         * Runs the heads in {@code parallelism} groups, all but one on {@code executor} (which should
-         * offer {@code parallelism − 1} threads for the groups to run at once).
+         * Runs the heads on {@code parallelism} workers, all but one on {@code executor} (which should
+         * offer {@code parallelism − 1} threads for the workers to run at once).
          */
         public Builder executor(Executor executor, int parallelism) {
             this.executor = executor;
