@@ -7,8 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 class MultiHeadAttentionTest {
@@ -45,6 +48,28 @@ class MultiHeadAttentionTest {
             }
         } finally {
             executor.shutdown();
+        }
+    }
+
+    @Test
+    void aWorkerThatStartsLateStillLeavesEveryHeadAttendedAsItsOwnTreeWould() {
+        // The executor's worker starts 200 ms late: by then the calling thread has taken every head, so
+        // the late worker must find none left and take none twice.
+        int heads = 4;
+        List<AttentionTree> trees = new ArrayList<>();
+        for (int h = 0; h < heads; h++) {
+            trees.add(TestVectors.treeOf(TestVectors.clustered(400, 8, 4, 90 + h), TestVectors.gaussian(400, 8, 95 + h),
+                    SMALL));
+        }
+        float[][] queries = TestVectors.clustered(heads, 8, 4, 99).toArray(float[][]::new);
+        Executor late = CompletableFuture.delayedExecutor(200, TimeUnit.MILLISECONDS);
+        MultiHeadAttention attention = MultiHeadAttention.builder().trees(trees).executor(late, 3).build();
+        SearchParams params = SearchParams.builder().k(8).beam(2).build();
+        AttentionResult[] results = attention.attend(queries, 0.5f, params);
+        for (int h = 0; h < heads; h++) {
+            AttentionResult alone = trees.get(h).attend(queries[h], 0.5f, params);
+            assertTrue(BruteForce.maxAbsDiff(alone.output(), results[h].output()) <= 1e-6, "head " + h);
+            assertArrayEquals(alone.positions(), results[h].positions(), "head " + h);
         }
     }
 
