@@ -285,6 +285,9 @@ public final class AttentionTree {
             nodes.addMember(target, positions[i]);
             leafIndex.set(positions[i], target);
         }
+        nodes.setDirections(leaf, PrincipalDirections.of(leftKeys, count - rightCount, keyDim), leftKeys,
+                count - rightCount);
+        nodes.setDirections(sibling, PrincipalDirections.of(rightKeys, rightCount, keyDim), rightKeys, rightCount);
         nodes.refreshSketch(leaf);
         nodes.refreshSketch(sibling);
         codes.rewrite(leaf, leftKeys, count - rightCount);

@@ -146,6 +146,22 @@ final class Dot {
         return result;
     }
 
+    /** {@code q · bytes[offset .. offset + length]}, the bytes read as signed integers. */
+    static float dot(float[] q, byte[] bytes, int offset, int length) {
+        int i = 0;
+        FloatVector sum = FloatVector.zero(EIGHT_FLOATS);
+        for (int bound = EIGHT_FLOATS.loopBound(length); i < bound; i += EIGHT_FLOATS.length()) {
+            FloatVector level = (FloatVector) ByteVector.fromArray(EIGHT_BYTES, bytes, offset + i)
+                    .convertShape(VectorOperators.B2F, EIGHT_FLOATS, 0);
+            sum = level.fma(FloatVector.fromArray(EIGHT_FLOATS, q, i), sum);
+        }
+        float result = sum.reduceLanes(VectorOperators.ADD);
+        for (; i < length; i++) {
+            result += q[i] * bytes[offset + i];
+        }
+        return result;
+    }
+
     /** {@code target[..] += weight · source[sourceOffset ..]}. */
     static void addScaled(float[] source, int sourceOffset, float weight, float[] target, int length) {
         int i = 0;

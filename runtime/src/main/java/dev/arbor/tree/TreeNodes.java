@@ -34,6 +34,21 @@ final class TreeNodes {
      */
     byte[] sketches;
     float[] sketchScales;
+    /**
+     * Per node, {@link PrincipalDirections#COUNT} unit directions of its keys' largest variance as
+     * int8 levels ({@code COUNT · keyDim} bytes, one scale per direction in {@link #directionScales});
+     * all zero for a node without them. A leaf gets them when it is split off, from its keys then.
+     * Along each direction the node keeps the sum and the sum of squares of the keys' projections, so
+     * the variance along it stays exact as keys arrive; its sketch's spreads then hold only what the
+     * directions leave ({@link #refreshSketch}), and {@link #moments} adds the two back per query.
+     */
+    byte[] directions;
+    float[] directionScales;
+    float[] projectionSums;
+    float[] projectionSquares;
+    private final float[] scratchSums;
+    private final float[] scratchSquares;
+    private final float[] scratchDirection;
 
     TreeNodes(int keyDim, int valueDim) {
         this.keyDim = keyDim;
@@ -45,6 +60,13 @@ final class TreeNodes {
         this.upper = new float[16 * keyDim];
         this.sketches = new byte[16 * 2 * keyDim];
         this.sketchScales = new float[16 * 2];
+        this.directions = new byte[16 * PrincipalDirections.COUNT * keyDim];
+        this.directionScales = new float[16 * PrincipalDirections.COUNT];
+        this.projectionSums = new float[16 * PrincipalDirections.COUNT];
+        this.projectionSquares = new float[16 * PrincipalDirections.COUNT];
+        this.scratchSums = new float[keyDim];
+        this.scratchSquares = new float[keyDim];
+        this.scratchDirection = new float[keyDim];
     }
 
     int newNode(int nodeLevel, int capacity) {
@@ -69,6 +91,11 @@ final class TreeNodes {
         Arrays.fill(sketches, node * 2 * keyDim, (node + 1) * 2 * keyDim, (byte) 0);
         sketchScales[2 * node] = 0;
         sketchScales[2 * node + 1] = 0;
+        int r = PrincipalDirections.COUNT;
+        Arrays.fill(directions, node * r * keyDim, (node + 1) * r * keyDim, (byte) 0);
+        Arrays.fill(directionScales, node * r, (node + 1) * r, 0f);
+        Arrays.fill(projectionSums, node * r, (node + 1) * r, 0f);
+        Arrays.fill(projectionSquares, node * r, (node + 1) * r, 0f);
     }
 
     /** Adds a key to the node's summary; its sketch follows at {@link #refreshSketch}. */
@@ -76,6 +103,61 @@ final class TreeNodes {
         keyCount[node]++;
         Dot.accumulate(key, keyOffset, keySum, keySquares, lower, upper, node * keyDim, keyDim);
         Dot.add(value, 0, valueSum, node * valueDim, valueDim);
+        for (int r = 0; r < PrincipalDirections.COUNT; r++) {
+            int slot = node * PrincipalDirections.COUNT + r;
+            if (directionScales[slot] != 0) {
+                float projection = projection(key, keyOffset, slot);
+                projectionSums[slot] += projection;
+                projectionSquares[slot] += projection * projection;
+            }
+        }
+    }
+
+    /**
+     * Gives the node the unit {@code unitDirections} and their projection sums over its keys, the
+     * {@code count} rows of {@code keys}; refresh its sketch afterwards.
+     */
+    void setDirections(int node, float[][] unitDirections, float[] keys, int count) {
+        for (int r = 0; r < PrincipalDirections.COUNT; r++) {
+            int slot = node * PrincipalDirections.COUNT + r;
+            float[] direction = unitDirections[r];
+            float largest = 0;
+            for (float x : direction) {
+                largest = Math.max(largest, Math.abs(x));
+            }
+            float scale = largest / 127f;
+            for (int d = 0; d < keyDim; d++) {
+                directions[slot * keyDim + d] = scale == 0 ? 0 : (byte) Math.round(direction[d] / scale);
+            }
+            directionScales[slot] = scale;
+            projectionSums[slot] = 0;
+            projectionSquares[slot] = 0;
+            for (int i = 0; scale != 0 && i < count; i++) {
+                float projection = projection(keys, i * keyDim, slot);
+                projectionSums[slot] += projection;
+                projectionSquares[slot] += projection * projection;
+            }
+        }
+    }
+
+    /** A key's coordinate along a stored direction (as stored: the int8 levels times their scale). */
+    private float projection(float[] key, int keyOffset, int slot) {
+        float[] row = key;
+        if (keyOffset != 0) {
+            System.arraycopy(key, keyOffset, scratchDirection, 0, keyDim);
+            row = scratchDirection;
+        }
+        return Dot.dot(row, directions, slot * keyDim, keyDim) * directionScales[slot];
+    }
+
+    /** Variance of the node's keys along its r-th stored direction (0 without one). */
+    private float directionVariance(int node, int r) {
+        int slot = node * PrincipalDirections.COUNT + r;
+        if (directionScales[slot] == 0) {
+            return 0;
+        }
+        float mean = projectionSums[slot] / keyCount[node];
+        return Math.max(0f, projectionSquares[slot] / keyCount[node] - mean * mean);
     }
 
     void addSummary(int node, int child) {
@@ -98,8 +180,24 @@ final class TreeNodes {
 
     /** Rewrites the node's sketch from its sums: after {@link #addKey}s, before the next search. */
     void refreshSketch(int node) {
-        Dot.sketch(keySum, keySquares, node * keyDim, keyCount[node], keyDim, sketches, node * 2 * keyDim,
-                sketchScales, 2 * node);
+        if (directionScales[node * PrincipalDirections.COUNT] == 0) {
+            Dot.sketch(keySum, keySquares, node * keyDim, keyCount[node], keyDim, sketches, node * 2 * keyDim,
+                    sketchScales, 2 * node);
+            return;
+        }
+        // The spreads keep what the directions leave: Var_d − Σ_r λ_r u_rd² (clamped at zero by the sketch).
+        System.arraycopy(keySum, node * keyDim, scratchSums, 0, keyDim);
+        System.arraycopy(keySquares, node * keyDim, scratchSquares, 0, keyDim);
+        int n = keyCount[node];
+        for (int r = 0; r < PrincipalDirections.COUNT; r++) {
+            int slot = node * PrincipalDirections.COUNT + r;
+            float weight = n * directionVariance(node, r) * directionScales[slot] * directionScales[slot];
+            for (int d = 0; d < keyDim; d++) {
+                float level = directions[slot * keyDim + d];
+                scratchSquares[d] -= weight * level * level;
+            }
+        }
+        Dot.sketch(scratchSums, scratchSquares, 0, n, keyDim, sketches, node * 2 * keyDim, sketchScales, 2 * node);
     }
 
     /** Appends a member, growing the node's member array in steps of {@link LeafCodes#GROWTH} when full. */
@@ -121,12 +219,23 @@ final class TreeNodes {
     }
 
     /**
-     * Mean and standard deviation of q·k over the node's keys (from its sketch) into means[i] and
-     * spreads[i]. The beam ranks subtrees by mean + optimism · spread: a wide cluster whose mean scores
-     * a little lower can hold better keys than a tight one; ranking by mean alone misses them.
+     * Mean and standard deviation of q·k over the node's keys (from its sketch and its principal
+     * directions, where it has them) into means[i] and spreads[i]. The beam ranks subtrees by mean +
+     * optimism · spread: a wide cluster whose mean scores a little lower can hold better keys than a
+     * tight one; ranking by mean alone misses them.
      */
     void moments(float[] query, int node, float[] means, float[] spreads, int i) {
         Dot.sketchMoments(query, sketches, node * 2 * keyDim, keyDim, sketchScales, 2 * node, means, spreads, i);
+        if (directionScales[node * PrincipalDirections.COUNT] == 0) {
+            return;
+        }
+        float variance = spreads[i] * spreads[i];
+        for (int r = 0; r < PrincipalDirections.COUNT; r++) {
+            int slot = node * PrincipalDirections.COUNT + r;
+            float along = Dot.dot(query, directions, slot * keyDim, keyDim) * directionScales[slot];
+            variance += directionVariance(node, r) * along * along;
+        }
+        spreads[i] = (float) Math.sqrt(variance);
     }
 
     /** The mean of q·k over the subtree's keys. */
@@ -171,7 +280,8 @@ final class TreeNodes {
     long bytes() {
         long bytes = (long) parent.length * 4 * 4 + (long) members.length * 8
                 + (long) (keySum.length + keySquares.length + valueSum.length + lower.length + upper.length) * 4
-                + sketches.length + (long) sketchScales.length * 4;
+                + sketches.length + (long) sketchScales.length * 4 + directions.length
+                + (long) (directionScales.length + projectionSums.length + projectionSquares.length) * 4;
         for (int node = 0; node < count; node++) {
             bytes += 16 + (long) members[node].length * 4;
         }
@@ -193,5 +303,10 @@ final class TreeNodes {
         upper = Arrays.copyOf(upper, capacity * keyDim);
         sketches = Arrays.copyOf(sketches, capacity * 2 * keyDim);
         sketchScales = Arrays.copyOf(sketchScales, capacity * 2);
+        int r = PrincipalDirections.COUNT;
+        directions = Arrays.copyOf(directions, capacity * r * keyDim);
+        directionScales = Arrays.copyOf(directionScales, capacity * r);
+        projectionSums = Arrays.copyOf(projectionSums, capacity * r);
+        projectionSquares = Arrays.copyOf(projectionSquares, capacity * r);
     }
 }
