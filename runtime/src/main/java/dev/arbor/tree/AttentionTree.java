@@ -315,6 +315,10 @@ public final class AttentionTree {
             nodes.addMember(target, children[i]);
             nodes.parent[children[i]] = target;
         }
+        for (int half : new int[] {node, sibling}) {
+            nodes.fitDirectionsToChildren(half);
+            nodes.refreshSketch(half);
+        }
         attachSibling(node, sibling);
     }
 
@@ -328,6 +332,8 @@ public final class AttentionTree {
                 nodes.addMember(root, child);
                 nodes.parent[child] = root;
             }
+            nodes.fitDirectionsToChildren(root);
+            nodes.refreshSketch(root);
             nodes.root = root;
             return;
         }

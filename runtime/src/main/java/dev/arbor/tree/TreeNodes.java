@@ -140,6 +140,52 @@ final class TreeNodes {
         }
     }
 
+    /**
+     * Gives an internal node directions fitted to its children's summaries: each child stands for
+     * its mean plus and minus √(COUNT·λ) along each of its own directions (points whose spread is the
+     * child's along them), and the projection sums follow from the children's means and spreads.
+     * Refresh its sketch afterwards.
+     */
+    void fitDirectionsToChildren(int node) {
+        int children = memberCount[node];
+        int r = PrincipalDirections.COUNT;
+        int perChild = 2 * r;
+        float[] points = new float[children * perChild * keyDim];
+        for (int c = 0; c < children; c++) {
+            int child = members[node][c];
+            float inverse = 1f / keyCount[child];
+            for (int s = 0; s < r; s++) {
+                int slot = child * r + s;
+                float reach = (float) Math.sqrt(r * directionVariance(child, s)) * directionScales[slot];
+                for (int sign = 0; sign < 2; sign++) {
+                    int at = (c * perChild + 2 * s + sign) * keyDim;
+                    for (int d = 0; d < keyDim; d++) {
+                        float along = reach * directions[slot * keyDim + d];
+                        points[at + d] = keySum[child * keyDim + d] * inverse + (sign == 0 ? along : -along);
+                    }
+                }
+            }
+        }
+        float[][] unitDirections = PrincipalDirections.of(points, children * perChild, keyDim);
+        setDirections(node, unitDirections, points, 0);
+        float[] direction = new float[keyDim];
+        float[] mean = new float[1];
+        float[] spread = new float[1];
+        for (int s = 0; s < r; s++) {
+            int slot = node * r + s;
+            for (int d = 0; d < keyDim; d++) {
+                direction[d] = directions[slot * keyDim + d] * directionScales[slot];
+            }
+            for (int c = 0; c < children; c++) {
+                int child = members[node][c];
+                float sum = Dot.dot(direction, 0, keySum, child * keyDim, keyDim);
+                moments(direction, child, mean, spread, 0);
+                projectionSums[slot] += sum;
+                projectionSquares[slot] += keyCount[child] * spread[0] * spread[0] + sum * sum / keyCount[child];
+            }
+        }
+    }
+
     /** A key's coordinate along a stored direction (as stored: the int8 levels times their scale). */
     private float projection(float[] key, int keyOffset, int slot) {
         float[] row = key;

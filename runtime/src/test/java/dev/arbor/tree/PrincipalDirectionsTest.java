@@ -80,6 +80,51 @@ class PrincipalDirectionsTest {
                 "directions " + directedError + " against independent dimensions " + plainError);
     }
 
+    @Test
+    void anInternalNodeFitsDirectionsToItsChildrenSummaries() {
+        float[] first = unit(new SplittableRandom(8));
+        float[] second = orthogonalTo(first, unit(new SplittableRandom(9)));
+        float[] keys = correlatedKeys(first, second, new SplittableRandom(10));
+        TreeNodes nodes = new TreeNodes(DIM, DIM);
+        int parent = nodes.newNode(1, 4);
+        int plainParent = nodes.newNode(1, 4);
+        float[] value = new float[DIM];
+        int half = COUNT / 2;
+        for (int start : new int[] {0, half}) {
+            int leaf = nodes.newNode(0, 8);
+            float[] leafKeys = java.util.Arrays.copyOfRange(keys, start * DIM, (start + half) * DIM);
+            for (int i = 0; i < half; i++) {
+                nodes.addKey(leaf, leafKeys, i * DIM, value);
+            }
+            nodes.setDirections(leaf, PrincipalDirections.of(leafKeys, half, DIM), leafKeys, half);
+            nodes.refreshSketch(leaf);
+            for (int node : new int[] {parent, plainParent}) {
+                nodes.addSummary(node, leaf);
+                nodes.addMember(node, leaf);
+            }
+        }
+        nodes.fitDirectionsToChildren(parent);
+        nodes.refreshSketch(parent);
+
+        double plainError = 0;
+        double fittedError = 0;
+        List<float[]> queries = TestVectors.gaussian(30, DIM, 11);
+        for (float[] query : queries) {
+            double truth = Math.sqrt(trueVariance(keys, query));
+            float[] means = new float[2];
+            float[] spreads = new float[2];
+            nodes.moments(query, plainParent, means, spreads, 0);
+            nodes.moments(query, parent, means, spreads, 1);
+            plainError += Math.abs(spreads[0] - truth) / truth;
+            fittedError += Math.abs(spreads[1] - truth) / truth;
+        }
+        plainError /= queries.size();
+        fittedError /= queries.size();
+        assertTrue(fittedError < 0.15, "spread fitted to the children is off by " + fittedError + " on average");
+        assertTrue(fittedError < plainError / 2,
+                "fitted to the children " + fittedError + " against independent dimensions " + plainError);
+    }
+
     /** Keys = 3·a·first + 2·b·second + small isotropic noise, a and b standard normal. */
     private static float[] correlatedKeys(float[] first, float[] second, SplittableRandom random) {
         float[] keys = new float[COUNT * DIM];
