@@ -146,6 +146,51 @@ final class Dot {
         return result;
     }
 
+    /**
+     * {@link #sketchMoments} plus, in the same pass over q, its dot products with two int8 directions
+     * at {@code directions[directionOffset ..]} and {@code [directionOffset + length ..]} (raw levels,
+     * unscaled) into {@code along[0]} and {@code along[1]}.
+     */
+    static void sketchMoments(float[] q, byte[] sketch, int offset, int length, float[] scales, int scaleOffset,
+            byte[] directions, int directionOffset, float[] along, float[] means, float[] spreads, int out) {
+        int i = 0;
+        FloatVector meanSum = FloatVector.zero(EIGHT_FLOATS);
+        FloatVector spreadSum = FloatVector.zero(EIGHT_FLOATS);
+        FloatVector firstSum = FloatVector.zero(EIGHT_FLOATS);
+        FloatVector secondSum = FloatVector.zero(EIGHT_FLOATS);
+        for (int bound = EIGHT_FLOATS.loopBound(length); i < bound; i += EIGHT_FLOATS.length()) {
+            FloatVector x = FloatVector.fromArray(EIGHT_FLOATS, q, i);
+            FloatVector mean = (FloatVector) ByteVector.fromArray(EIGHT_BYTES, sketch, offset + i)
+                    .convertShape(VectorOperators.B2F, EIGHT_FLOATS, 0);
+            FloatVector spread = ((FloatVector) ByteVector.fromArray(EIGHT_BYTES, sketch, offset + length + i)
+                    .convertShape(VectorOperators.B2F, EIGHT_FLOATS, 0)).mul(x);
+            FloatVector first = (FloatVector) ByteVector.fromArray(EIGHT_BYTES, directions, directionOffset + i)
+                    .convertShape(VectorOperators.B2F, EIGHT_FLOATS, 0);
+            FloatVector second = (FloatVector) ByteVector
+                    .fromArray(EIGHT_BYTES, directions, directionOffset + length + i)
+                    .convertShape(VectorOperators.B2F, EIGHT_FLOATS, 0);
+            meanSum = mean.fma(x, meanSum);
+            spreadSum = spread.fma(spread, spreadSum);
+            firstSum = first.fma(x, firstSum);
+            secondSum = second.fma(x, secondSum);
+        }
+        float mean = meanSum.reduceLanes(VectorOperators.ADD);
+        float variance = spreadSum.reduceLanes(VectorOperators.ADD);
+        float first = firstSum.reduceLanes(VectorOperators.ADD);
+        float second = secondSum.reduceLanes(VectorOperators.ADD);
+        for (; i < length; i++) {
+            mean += q[i] * sketch[offset + i];
+            float spread = q[i] * sketch[offset + length + i];
+            variance += spread * spread;
+            first += q[i] * directions[directionOffset + i];
+            second += q[i] * directions[directionOffset + length + i];
+        }
+        means[out] = mean * scales[scaleOffset];
+        spreads[out] = scales[scaleOffset + 1] * (float) Math.sqrt(variance);
+        along[0] = first;
+        along[1] = second;
+    }
+
     /** {@code q · bytes[offset .. offset + length]}, the bytes read as signed integers. */
     static float dot(float[] q, byte[] bytes, int offset, int length) {
         int i = 0;

@@ -9,7 +9,10 @@ package dev.arbor.tree;
  * follows the true spread (see {@link TreeNodes#moments}).
  */
 final class PrincipalDirections {
-    /** Directions kept per leaf: two took the beam's reach at 64 leaves from 0.86 to 0.93 (MiniLM, 65K keys). */
+    /**
+     * Directions kept per node: two took the beam's reach at 64 leaves from 0.86 to 0.93 (MiniLM, 65K
+     * keys), four to 0.94 for twice the bytes. {@link Dot#sketchMoments} reads exactly two.
+     */
     static final int COUNT = 2;
     private static final int ITERATIONS = 8;
 

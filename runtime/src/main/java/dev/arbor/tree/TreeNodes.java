@@ -271,15 +271,18 @@ final class TreeNodes {
      * tight one; ranking by mean alone misses them.
      */
     void moments(float[] query, int node, float[] means, float[] spreads, int i) {
-        Dot.sketchMoments(query, sketches, node * 2 * keyDim, keyDim, sketchScales, 2 * node, means, spreads, i);
-        if (directionScales[node * PrincipalDirections.COUNT] == 0) {
+        int first = node * PrincipalDirections.COUNT;
+        if (directionScales[first] == 0) {
+            Dot.sketchMoments(query, sketches, node * 2 * keyDim, keyDim, sketchScales, 2 * node, means, spreads, i);
             return;
         }
+        float[] along = new float[PrincipalDirections.COUNT];
+        Dot.sketchMoments(query, sketches, node * 2 * keyDim, keyDim, sketchScales, 2 * node, directions,
+                first * keyDim, along, means, spreads, i);
         float variance = spreads[i] * spreads[i];
         for (int r = 0; r < PrincipalDirections.COUNT; r++) {
-            int slot = node * PrincipalDirections.COUNT + r;
-            float along = Dot.dot(query, directions, slot * keyDim, keyDim) * directionScales[slot];
-            variance += directionVariance(node, r) * along * along;
+            float projection = along[r] * directionScales[first + r];
+            variance += directionVariance(node, r) * projection * projection;
         }
         spreads[i] = (float) Math.sqrt(variance);
     }
