@@ -147,12 +147,13 @@ final class Dot {
     }
 
     /**
-     * {@link #sketchMoments} plus, in the same pass over q, its dot products with two int8 directions
-     * at {@code directions[directionOffset ..]} and {@code [directionOffset + length ..]} (raw levels,
-     * unscaled) into {@code along[0]} and {@code along[1]}.
+     * {@link #sketchMoments} with two int8 directions at {@code directions[directionOffset ..]} and
+     * {@code [directionOffset + length ..]}: the spread's variance also gets {@code firstWeight · (q·u₁)²
+     * + secondWeight · (q·u₂)²} (u as raw levels), dotted in the same pass over q.
      */
     static void sketchMoments(float[] q, byte[] sketch, int offset, int length, float[] scales, int scaleOffset,
-            byte[] directions, int directionOffset, float[] along, float[] means, float[] spreads, int out) {
+            byte[] directions, int directionOffset, float firstWeight, float secondWeight, float[] means,
+            float[] spreads, int out) {
         int i = 0;
         FloatVector meanSum = FloatVector.zero(EIGHT_FLOATS);
         FloatVector spreadSum = FloatVector.zero(EIGHT_FLOATS);
@@ -185,10 +186,10 @@ final class Dot {
             first += q[i] * directions[directionOffset + i];
             second += q[i] * directions[directionOffset + length + i];
         }
+        float spreadScale = scales[scaleOffset + 1];
         means[out] = mean * scales[scaleOffset];
-        spreads[out] = scales[scaleOffset + 1] * (float) Math.sqrt(variance);
-        along[0] = first;
-        along[1] = second;
+        spreads[out] = (float) Math.sqrt(spreadScale * spreadScale * variance + firstWeight * first * first
+                + secondWeight * second * second);
     }
 
     /** {@code q · bytes[offset .. offset + length]}, the bytes read as signed integers. */

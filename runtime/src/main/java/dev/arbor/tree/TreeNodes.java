@@ -276,15 +276,11 @@ final class TreeNodes {
             Dot.sketchMoments(query, sketches, node * 2 * keyDim, keyDim, sketchScales, 2 * node, means, spreads, i);
             return;
         }
-        float[] along = new float[PrincipalDirections.COUNT];
+        float firstScale = directionScales[first];
+        float secondScale = directionScales[first + 1];
         Dot.sketchMoments(query, sketches, node * 2 * keyDim, keyDim, sketchScales, 2 * node, directions,
-                first * keyDim, along, means, spreads, i);
-        float variance = spreads[i] * spreads[i];
-        for (int r = 0; r < PrincipalDirections.COUNT; r++) {
-            float projection = along[r] * directionScales[first + r];
-            variance += directionVariance(node, r) * projection * projection;
-        }
-        spreads[i] = (float) Math.sqrt(variance);
+                first * keyDim, directionVariance(node, 0) * firstScale * firstScale,
+                directionVariance(node, 1) * secondScale * secondScale, means, spreads, i);
     }
 
     /** The mean of q·k over the subtree's keys. */
