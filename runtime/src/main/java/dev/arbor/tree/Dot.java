@@ -192,6 +192,22 @@ final class Dot {
                 + secondWeight * second * second);
     }
 
+    /** {@code target[d] −= weight · bytes[offset + d]²} for d below {@code length}, the bytes read as signed integers. */
+    static void subtractSquares(byte[] bytes, int offset, float weight, float[] target, int length) {
+        int i = 0;
+        for (int bound = EIGHT_FLOATS.loopBound(length); i < bound; i += EIGHT_FLOATS.length()) {
+            FloatVector level = (FloatVector) ByteVector.fromArray(EIGHT_BYTES, bytes, offset + i)
+                    .convertShape(VectorOperators.B2F, EIGHT_FLOATS, 0);
+            FloatVector.fromArray(EIGHT_FLOATS, target, i)
+                    .sub(level.mul(level).mul(weight))
+                    .intoArray(target, i);
+        }
+        for (; i < length; i++) {
+            float level = bytes[offset + i];
+            target[i] -= weight * level * level;
+        }
+    }
+
     /** {@code q · bytes[offset .. offset + length]}, the bytes read as signed integers. */
     static float dot(float[] q, byte[] bytes, int offset, int length) {
         int i = 0;

@@ -238,10 +238,7 @@ final class TreeNodes {
         for (int r = 0; r < PrincipalDirections.COUNT; r++) {
             int slot = node * PrincipalDirections.COUNT + r;
             float weight = n * directionVariance(node, r) * directionScales[slot] * directionScales[slot];
-            for (int d = 0; d < keyDim; d++) {
-                float level = directions[slot * keyDim + d];
-                scratchSquares[d] -= weight * level * level;
-            }
+            Dot.subtractSquares(directions, slot * keyDim, weight, scratchSquares, keyDim);
         }
         Dot.sketch(scratchSums, scratchSquares, 0, n, keyDim, sketches, node * 2 * keyDim, sketchScales, 2 * node);
     }
