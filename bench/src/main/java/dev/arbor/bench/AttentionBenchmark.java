@@ -61,6 +61,14 @@ public final class AttentionBenchmark implements Callable<Integer> {
             + " (--keys corpus; repeat the option for more files).")
     List<Path> corpus;
 
+    @Option(names = "--vector-cache", description = "Directory of cached corpus token vectors (--keys corpus; default:"
+            + " $ARBOR_CACHE_DIR/vectors or ~/.cache/arbor/vectors). A run needing fewer tokens reads a prefix.")
+    Path vectorCache;
+
+    @Option(names = "--cache-vectors", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Read and store corpus token vectors in the vector cache (default: ${DEFAULT-VALUE}).")
+    boolean cacheVectors;
+
     @Option(names = "--json", description = "Write the result object to this file as well as to stdout.")
     Path json;
 
@@ -106,7 +114,9 @@ public final class AttentionBenchmark implements Callable<Integer> {
         SearchParams params = paramsBuilder.build();
         double[] exactNanos = new double[queries];
         Map<String, Object> result = new LinkedHashMap<>();
-        CorpusKeys corpusKeys = keys.equals("corpus") ? new CorpusKeys(corpus, n, warmup + queries) : null;
+        CorpusKeys corpusKeys = keys.equals("corpus") ? new CorpusKeys(corpus, n, warmup + queries,
+                cacheVectors ? new VectorCache(vectorCache != null ? vectorCache : VectorCache.defaultDirectory()) : null)
+                : null;
         if (corpusKeys != null) {
             // The retrieval workload is one head of encoder vectors, whatever --heads and --dim say.
             heads = 1;

@@ -3,33 +3,88 @@ package dev.arbor.bench;
 import dev.arbor.encoder.DocumentEncoder;
 import dev.arbor.encoder.EncodedTokens;
 import dev.arbor.encoder.MiniLmEncoder;
+import dev.arbor.encoder.WindowPlan;
 import dev.arbor.ort.SessionFactory;
 import dev.arbor.ort.SessionSettings;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.List;
 
 /**
  * The real retrieval workload: the MiniLM encoder's 384-dimensional contextual token vectors over
  * text files, read in order until {@code n} keys and then a held-out stretch for the queries, so no
  * query is itself a key. Keys and values are both the token vectors (cross-attention over a document).
+ * The token stream is taken from a {@link VectorCache} when one holds enough of it, else encoded
+ * (about ten minutes of one core per million tokens) and stored there.
  */
 final class CorpusKeys {
     private static final int PIECE_CHARS = 64 * 1024;
     /** Held-out tokens per query: queries are spread over this much text after the keys. */
     private static final int QUERY_STRIDE = 7;
+    /** The shortest stream the cache stores while encoding a longer one. */
+    private static final int FIRST_CHECKPOINT = 1 << 16;
+    /** Resources whose bytes decide the vectors, digested into the cache identity. */
+    private static final List<String> MODEL_RESOURCES =
+            List.of("/all-minilm-l6-v2.onnx", "/all-minilm-l6-v2-tokenizer.json");
 
     final int dim = MiniLmEncoder.DIMENSION;
     final float[] keys;
     final float[][] queries;
     final int count;
 
-    CorpusKeys(List<Path> files, int n, int queryCount) {
-        long needed = (long) n + (long) queryCount * QUERY_STRIDE;
-        float[] vectors = new float[Math.toIntExact(needed * dim)];
+    /** {@code cache} may be null: then the corpus is encoded and nothing is stored. */
+    CorpusKeys(List<Path> files, int n, int queryCount, VectorCache cache) {
+        long neededTokens = (long) n + (long) queryCount * QUERY_STRIDE;
+        if (neededTokens * dim > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("--n " + n + " and " + queryCount + " queries need " + neededTokens
+                    + " token vectors, more than one Java array holds");
+        }
+        int needed = (int) neededTokens;
+        float[] vectors = cache == null ? null : cachedStream(cache, files, needed);
+        if (vectors == null) {
+            vectors = encode(files, needed, cache);
+            store(cache, files, vectors, needed);
+        }
+        this.count = n;
+        this.keys = Arrays.copyOf(vectors, n * dim);
+        this.queries = new float[queryCount][];
+        for (int i = 0; i < queryCount; i++) {
+            int token = n + i * QUERY_STRIDE;
+            queries[i] = Arrays.copyOfRange(vectors, token * dim, (token + 1) * dim);
+        }
+    }
+
+    private void store(VectorCache cache, List<Path> files, float[] vectors, int tokens) {
+        if (cache != null) {
+            Path stored = cache.write(identity(files), dim, vectors, tokens);
+            System.err.printf("vector cache: stored %,d tokens in %s%n", tokens, stored);
+        }
+    }
+
+    private float[] cachedStream(VectorCache cache, List<Path> files, int needed) {
+        float[] vectors = cache.read(identity(files), dim, needed).orElse(null);
+        if (vectors != null) {
+            System.err.printf("vector cache: read %,d tokens from %s%n", needed, cache.directory());
+        }
+        return vectors;
+    }
+
+    /**
+     * Encodes the first {@code needed} tokens. On the way it stores checkpoints, the stream's first
+     * 17/16 of each power of two from 2^16 on, so shorter runs can use the cache before a long encoding ends.
+     */
+    private float[] encode(List<Path> files, int needed, VectorCache cache) {
+        float[] vectors = new float[needed * dim];
         int filled = 0;
+        long checkpoint = FIRST_CHECKPOINT + FIRST_CHECKPOINT / 16;
         try (MiniLmEncoder encoder = MiniLmEncoder.open(new SessionFactory(SessionSettings.defaults()))) {
             for (Path file : files) {
                 String text = read(file);
@@ -38,6 +93,10 @@ final class CorpusKeys {
                     filled = copy(document.append(text.substring(at, Math.min(text.length(), at + PIECE_CHARS))),
                             vectors, filled, needed);
                     System.err.printf("encoded %,d of %,d tokens%n", filled, needed);
+                    if (filled >= checkpoint && filled < needed) {
+                        store(cache, files, vectors, (int) checkpoint);
+                        checkpoint *= 2;
+                    }
                 }
                 if (filled < needed) {
                     filled = copy(document.finish(), vectors, filled, needed);
@@ -47,20 +106,52 @@ final class CorpusKeys {
             }
         }
         if (filled < needed) {
-            throw new IllegalArgumentException("the corpus gives " + filled + " tokens but --n " + n + " and "
-                    + queryCount + " queries need " + needed + "; pass more --corpus files or a smaller --n");
+            throw new IllegalArgumentException("the corpus gives " + filled + " tokens but " + needed
+                    + " are needed for the keys and queries; pass more --corpus files or a smaller --n");
         }
-        this.count = n;
-        this.keys = java.util.Arrays.copyOf(vectors, n * dim);
-        this.queries = new float[queryCount][];
-        for (int i = 0; i < queryCount; i++) {
-            int token = n + i * QUERY_STRIDE;
-            queries[i] = java.util.Arrays.copyOfRange(vectors, token * dim, (token + 1) * dim);
+        return vectors;
+    }
+
+    /**
+     * What the token stream depends on: the model and tokenizer bytes, how text is fed to the encoder,
+     * and each file (path, size, modification time). The stream's prefix does not depend on its length.
+     */
+    static String identity(List<Path> files) {
+        StringBuilder identity = new StringBuilder("MiniLM token vectors, dim ").append(MiniLmEncoder.DIMENSION);
+        for (String resource : MODEL_RESOURCES) {
+            identity.append("; ").append(resource).append(" sha256 ").append(resourceDigest(resource));
+        }
+        identity.append("; ").append(WindowPlan.defaults()).append("; pieces of ").append(PIECE_CHARS).append(" chars");
+        for (Path file : files) {
+            try {
+                identity.append("; ").append(file.toRealPath()).append(' ').append(Files.size(file)).append(" bytes ")
+                        .append(Files.getLastModifiedTime(file).toMillis()).append(" ms");
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read corpus file " + file + ": " + e.getMessage(), e);
+            }
+        }
+        return identity.toString();
+    }
+
+    private static String resourceDigest(String resource) {
+        try (InputStream in = MiniLmEncoder.class.getResourceAsStream(resource)) {
+            if (in == null) {
+                throw new IllegalStateException(resource.substring(1) + " is not on the classpath");
+            }
+            MessageDigest digest = MessageDigest.getInstance("SHA-256");
+            try (DigestInputStream digesting = new DigestInputStream(in, digest)) {
+                digesting.transferTo(java.io.OutputStream.nullOutputStream());
+            }
+            return HexFormat.of().formatHex(digest.digest());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + resource + ": " + e.getMessage(), e);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("the JDK has no SHA-256", e);
         }
     }
 
-    private int copy(EncodedTokens tokens, float[] vectors, int filled, long needed) {
-        int take = (int) Math.min(tokens.size(), needed - filled);
+    private int copy(EncodedTokens tokens, float[] vectors, int filled, int needed) {
+        int take = Math.min(tokens.size(), needed - filled);
         System.arraycopy(tokens.vectors(), 0, vectors, filled * dim, take * dim);
         return filled + take;
     }

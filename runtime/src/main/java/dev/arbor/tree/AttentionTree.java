@@ -285,6 +285,9 @@ public final class AttentionTree {
             nodes.addMember(target, positions[i]);
             leafIndex.set(positions[i], target);
         }
+        nodes.setDirections(leaf, PrincipalDirections.of(leftKeys, count - rightCount, keyDim), leftKeys,
+                count - rightCount);
+        nodes.setDirections(sibling, PrincipalDirections.of(rightKeys, rightCount, keyDim), rightKeys, rightCount);
         nodes.refreshSketch(leaf);
         nodes.refreshSketch(sibling);
         codes.rewrite(leaf, leftKeys, count - rightCount);
@@ -312,6 +315,10 @@ public final class AttentionTree {
             nodes.addMember(target, children[i]);
             nodes.parent[children[i]] = target;
         }
+        for (int half : new int[] {node, sibling}) {
+            nodes.fitDirectionsToChildren(half);
+            nodes.refreshSketch(half);
+        }
         attachSibling(node, sibling);
     }
 
@@ -325,6 +332,8 @@ public final class AttentionTree {
                 nodes.addMember(root, child);
                 nodes.parent[child] = root;
             }
+            nodes.fitDirectionsToChildren(root);
+            nodes.refreshSketch(root);
             nodes.root = root;
             return;
         }

@@ -146,6 +146,84 @@ final class Dot {
         return result;
     }
 
+    /**
+     * {@link #sketchMoments} with two int8 directions at {@code directions[directionOffset ..]} and
+     * {@code [directionOffset + length ..]}: the spread's variance also gets {@code firstWeight · (q·u₁)²
+     * + secondWeight · (q·u₂)²} (u as raw levels), dotted in the same pass over q.
+     */
+    static void sketchMoments(float[] q, byte[] sketch, int offset, int length, float[] scales, int scaleOffset,
+            byte[] directions, int directionOffset, float firstWeight, float secondWeight, float[] means,
+            float[] spreads, int out) {
+        int i = 0;
+        FloatVector meanSum = FloatVector.zero(EIGHT_FLOATS);
+        FloatVector spreadSum = FloatVector.zero(EIGHT_FLOATS);
+        FloatVector firstSum = FloatVector.zero(EIGHT_FLOATS);
+        FloatVector secondSum = FloatVector.zero(EIGHT_FLOATS);
+        for (int bound = EIGHT_FLOATS.loopBound(length); i < bound; i += EIGHT_FLOATS.length()) {
+            FloatVector x = FloatVector.fromArray(EIGHT_FLOATS, q, i);
+            FloatVector mean = (FloatVector) ByteVector.fromArray(EIGHT_BYTES, sketch, offset + i)
+                    .convertShape(VectorOperators.B2F, EIGHT_FLOATS, 0);
+            FloatVector spread = ((FloatVector) ByteVector.fromArray(EIGHT_BYTES, sketch, offset + length + i)
+                    .convertShape(VectorOperators.B2F, EIGHT_FLOATS, 0)).mul(x);
+            FloatVector first = (FloatVector) ByteVector.fromArray(EIGHT_BYTES, directions, directionOffset + i)
+                    .convertShape(VectorOperators.B2F, EIGHT_FLOATS, 0);
+            FloatVector second = (FloatVector) ByteVector
+                    .fromArray(EIGHT_BYTES, directions, directionOffset + length + i)
+                    .convertShape(VectorOperators.B2F, EIGHT_FLOATS, 0);
+            meanSum = mean.fma(x, meanSum);
+            spreadSum = spread.fma(spread, spreadSum);
+            firstSum = first.fma(x, firstSum);
+            secondSum = second.fma(x, secondSum);
+        }
+        float mean = meanSum.reduceLanes(VectorOperators.ADD);
+        float variance = spreadSum.reduceLanes(VectorOperators.ADD);
+        float first = firstSum.reduceLanes(VectorOperators.ADD);
+        float second = secondSum.reduceLanes(VectorOperators.ADD);
+        for (; i < length; i++) {
+            mean += q[i] * sketch[offset + i];
+            float spread = q[i] * sketch[offset + length + i];
+            variance += spread * spread;
+            first += q[i] * directions[directionOffset + i];
+            second += q[i] * directions[directionOffset + length + i];
+        }
+        float spreadScale = scales[scaleOffset + 1];
+        means[out] = mean * scales[scaleOffset];
+        spreads[out] = (float) Math.sqrt(spreadScale * spreadScale * variance + firstWeight * first * first
+                + secondWeight * second * second);
+    }
+
+    /** {@code target[d] −= weight · bytes[offset + d]²} for d below {@code length}, the bytes read as signed integers. */
+    static void subtractSquares(byte[] bytes, int offset, float weight, float[] target, int length) {
+        int i = 0;
+        for (int bound = EIGHT_FLOATS.loopBound(length); i < bound; i += EIGHT_FLOATS.length()) {
+            FloatVector level = (FloatVector) ByteVector.fromArray(EIGHT_BYTES, bytes, offset + i)
+                    .convertShape(VectorOperators.B2F, EIGHT_FLOATS, 0);
+            FloatVector.fromArray(EIGHT_FLOATS, target, i)
+                    .sub(level.mul(level).mul(weight))
+                    .intoArray(target, i);
+        }
+        for (; i < length; i++) {
+            float level = bytes[offset + i];
+            target[i] -= weight * level * level;
+        }
+    }
+
+    /** {@code q · bytes[offset .. offset + length]}, the bytes read as signed integers. */
+    static float dot(float[] q, byte[] bytes, int offset, int length) {
+        int i = 0;
+        FloatVector sum = FloatVector.zero(EIGHT_FLOATS);
+        for (int bound = EIGHT_FLOATS.loopBound(length); i < bound; i += EIGHT_FLOATS.length()) {
+            FloatVector level = (FloatVector) ByteVector.fromArray(EIGHT_BYTES, bytes, offset + i)
+                    .convertShape(VectorOperators.B2F, EIGHT_FLOATS, 0);
+            sum = level.fma(FloatVector.fromArray(EIGHT_FLOATS, q, i), sum);
+        }
+        float result = sum.reduceLanes(VectorOperators.ADD);
+        for (; i < length; i++) {
+            result += q[i] * bytes[offset + i];
+        }
+        return result;
+    }
+
     /** {@code target[..] += weight · source[sourceOffset ..]}. */
     static void addScaled(float[] source, int sourceOffset, float weight, float[] target, int length) {
         int i = 0;

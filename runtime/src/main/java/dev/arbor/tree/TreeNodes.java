@@ -34,6 +34,21 @@ final class TreeNodes {
      */
     byte[] sketches;
     float[] sketchScales;
+    /**
+     * Per node, {@link PrincipalDirections#COUNT} unit directions of its keys' largest variance as
+     * int8 levels ({@code COUNT · keyDim} bytes, one scale per direction in {@link #directionScales});
+     * all zero for a node without them. A leaf gets them when it is split off, from its keys then.
+     * Along each direction the node keeps the sum and the sum of squares of the keys' projections, so
+     * the variance along it stays exact as keys arrive; its sketch's spreads then hold only what the
+     * directions leave ({@link #refreshSketch}), and {@link #moments} adds the two back per query.
+     */
+    byte[] directions;
+    float[] directionScales;
+    float[] projectionSums;
+    float[] projectionSquares;
+    private final float[] scratchSums;
+    private final float[] scratchSquares;
+    private final float[] scratchDirection;
 
     TreeNodes(int keyDim, int valueDim) {
         this.keyDim = keyDim;
@@ -45,6 +60,13 @@ final class TreeNodes {
         this.upper = new float[16 * keyDim];
         this.sketches = new byte[16 * 2 * keyDim];
         this.sketchScales = new float[16 * 2];
+        this.directions = new byte[16 * PrincipalDirections.COUNT * keyDim];
+        this.directionScales = new float[16 * PrincipalDirections.COUNT];
+        this.projectionSums = new float[16 * PrincipalDirections.COUNT];
+        this.projectionSquares = new float[16 * PrincipalDirections.COUNT];
+        this.scratchSums = new float[keyDim];
+        this.scratchSquares = new float[keyDim];
+        this.scratchDirection = new float[keyDim];
     }
 
     int newNode(int nodeLevel, int capacity) {
@@ -69,6 +91,11 @@ final class TreeNodes {
         Arrays.fill(sketches, node * 2 * keyDim, (node + 1) * 2 * keyDim, (byte) 0);
         sketchScales[2 * node] = 0;
         sketchScales[2 * node + 1] = 0;
+        int r = PrincipalDirections.COUNT;
+        Arrays.fill(directions, node * r * keyDim, (node + 1) * r * keyDim, (byte) 0);
+        Arrays.fill(directionScales, node * r, (node + 1) * r, 0f);
+        Arrays.fill(projectionSums, node * r, (node + 1) * r, 0f);
+        Arrays.fill(projectionSquares, node * r, (node + 1) * r, 0f);
     }
 
     /** Adds a key to the node's summary; its sketch follows at {@link #refreshSketch}. */
@@ -76,6 +103,107 @@ final class TreeNodes {
         keyCount[node]++;
         Dot.accumulate(key, keyOffset, keySum, keySquares, lower, upper, node * keyDim, keyDim);
         Dot.add(value, 0, valueSum, node * valueDim, valueDim);
+        for (int r = 0; r < PrincipalDirections.COUNT; r++) {
+            int slot = node * PrincipalDirections.COUNT + r;
+            if (directionScales[slot] != 0) {
+                float projection = projection(key, keyOffset, slot);
+                projectionSums[slot] += projection;
+                projectionSquares[slot] += projection * projection;
+            }
+        }
+    }
+
+    /**
+     * Gives the node the unit {@code unitDirections} and their projection sums over its keys, the
+     * {@code count} rows of {@code keys}; refresh its sketch afterwards.
+     */
+    void setDirections(int node, float[][] unitDirections, float[] keys, int count) {
+        for (int r = 0; r < PrincipalDirections.COUNT; r++) {
+            int slot = node * PrincipalDirections.COUNT + r;
+            float[] direction = unitDirections[r];
+            float largest = 0;
+            for (float x : direction) {
+                largest = Math.max(largest, Math.abs(x));
+            }
+            float scale = largest / 127f;
+            for (int d = 0; d < keyDim; d++) {
+                directions[slot * keyDim + d] = scale == 0 ? 0 : (byte) Math.round(direction[d] / scale);
+            }
+            directionScales[slot] = scale;
+            projectionSums[slot] = 0;
+            projectionSquares[slot] = 0;
+            for (int i = 0; scale != 0 && i < count; i++) {
+                float projection = projection(keys, i * keyDim, slot);
+                projectionSums[slot] += projection;
+                projectionSquares[slot] += projection * projection;
+            }
+        }
+    }
+
+    /**
+     * Gives an internal node directions fitted to its children's summaries: each child stands for
+     * its mean plus and minus √(COUNT·λ) along each of its own directions (points whose spread is the
+     * child's along them), and the projection sums follow from the children's means and spreads.
+     * Refresh its sketch afterwards.
+     */
+    void fitDirectionsToChildren(int node) {
+        int children = memberCount[node];
+        int r = PrincipalDirections.COUNT;
+        int perChild = 2 * r;
+        float[] points = new float[children * perChild * keyDim];
+        for (int c = 0; c < children; c++) {
+            int child = members[node][c];
+            float inverse = 1f / keyCount[child];
+            for (int s = 0; s < r; s++) {
+                int slot = child * r + s;
+                float reach = (float) Math.sqrt(r * directionVariance(child, s)) * directionScales[slot];
+                for (int sign = 0; sign < 2; sign++) {
+                    int at = (c * perChild + 2 * s + sign) * keyDim;
+                    for (int d = 0; d < keyDim; d++) {
+                        float along = reach * directions[slot * keyDim + d];
+                        points[at + d] = keySum[child * keyDim + d] * inverse + (sign == 0 ? along : -along);
+                    }
+                }
+            }
+        }
+        float[][] unitDirections = PrincipalDirections.of(points, children * perChild, keyDim);
+        setDirections(node, unitDirections, points, 0);
+        float[] direction = new float[keyDim];
+        float[] mean = new float[1];
+        float[] spread = new float[1];
+        for (int s = 0; s < r; s++) {
+            int slot = node * r + s;
+            for (int d = 0; d < keyDim; d++) {
+                direction[d] = directions[slot * keyDim + d] * directionScales[slot];
+            }
+            for (int c = 0; c < children; c++) {
+                int child = members[node][c];
+                float sum = Dot.dot(direction, 0, keySum, child * keyDim, keyDim);
+                moments(direction, child, mean, spread, 0);
+                projectionSums[slot] += sum;
+                projectionSquares[slot] += keyCount[child] * spread[0] * spread[0] + sum * sum / keyCount[child];
+            }
+        }
+    }
+
+    /** A key's coordinate along a stored direction (as stored: the int8 levels times their scale). */
+    private float projection(float[] key, int keyOffset, int slot) {
+        float[] row = key;
+        if (keyOffset != 0) {
+            System.arraycopy(key, keyOffset, scratchDirection, 0, keyDim);
+            row = scratchDirection;
+        }
+        return Dot.dot(row, directions, slot * keyDim, keyDim) * directionScales[slot];
+    }
+
+    /** Variance of the node's keys along its r-th stored direction (0 without one). */
+    private float directionVariance(int node, int r) {
+        int slot = node * PrincipalDirections.COUNT + r;
+        if (directionScales[slot] == 0) {
+            return 0;
+        }
+        float mean = projectionSums[slot] / keyCount[node];
+        return Math.max(0f, projectionSquares[slot] / keyCount[node] - mean * mean);
     }
 
     void addSummary(int node, int child) {
@@ -98,8 +226,21 @@ final class TreeNodes {
 
     /** Rewrites the node's sketch from its sums: after {@link #addKey}s, before the next search. */
     void refreshSketch(int node) {
-        Dot.sketch(keySum, keySquares, node * keyDim, keyCount[node], keyDim, sketches, node * 2 * keyDim,
-                sketchScales, 2 * node);
+        if (directionScales[node * PrincipalDirections.COUNT] == 0) {
+            Dot.sketch(keySum, keySquares, node * keyDim, keyCount[node], keyDim, sketches, node * 2 * keyDim,
+                    sketchScales, 2 * node);
+            return;
+        }
+        // The spreads keep what the directions leave: Var_d − Σ_r λ_r u_rd² (clamped at zero by the sketch).
+        System.arraycopy(keySum, node * keyDim, scratchSums, 0, keyDim);
+        System.arraycopy(keySquares, node * keyDim, scratchSquares, 0, keyDim);
+        int n = keyCount[node];
+        for (int r = 0; r < PrincipalDirections.COUNT; r++) {
+            int slot = node * PrincipalDirections.COUNT + r;
+            float weight = n * directionVariance(node, r) * directionScales[slot] * directionScales[slot];
+            Dot.subtractSquares(directions, slot * keyDim, weight, scratchSquares, keyDim);
+        }
+        Dot.sketch(scratchSums, scratchSquares, 0, n, keyDim, sketches, node * 2 * keyDim, sketchScales, 2 * node);
     }
 
     /** Appends a member, growing the node's member array in steps of {@link LeafCodes#GROWTH} when full. */
@@ -121,12 +262,22 @@ final class TreeNodes {
     }
 
     /**
-     * Mean and standard deviation of q·k over the node's keys (from its sketch) into means[i] and
-     * spreads[i]. The beam ranks subtrees by mean + optimism · spread: a wide cluster whose mean scores
-     * a little lower can hold better keys than a tight one; ranking by mean alone misses them.
+     * Mean and standard deviation of q·k over the node's keys (from its sketch and its principal
+     * directions, where it has them) into means[i] and spreads[i]. The beam ranks subtrees by mean +
+     * optimism · spread: a wide cluster whose mean scores a little lower can hold better keys than a
+     * tight one; ranking by mean alone misses them.
      */
     void moments(float[] query, int node, float[] means, float[] spreads, int i) {
-        Dot.sketchMoments(query, sketches, node * 2 * keyDim, keyDim, sketchScales, 2 * node, means, spreads, i);
+        int first = node * PrincipalDirections.COUNT;
+        if (directionScales[first] == 0) {
+            Dot.sketchMoments(query, sketches, node * 2 * keyDim, keyDim, sketchScales, 2 * node, means, spreads, i);
+            return;
+        }
+        float firstScale = directionScales[first];
+        float secondScale = directionScales[first + 1];
+        Dot.sketchMoments(query, sketches, node * 2 * keyDim, keyDim, sketchScales, 2 * node, directions,
+                first * keyDim, directionVariance(node, 0) * firstScale * firstScale,
+                directionVariance(node, 1) * secondScale * secondScale, means, spreads, i);
     }
 
     /** The mean of q·k over the subtree's keys. */
@@ -171,7 +322,8 @@ final class TreeNodes {
     long bytes() {
         long bytes = (long) parent.length * 4 * 4 + (long) members.length * 8
                 + (long) (keySum.length + keySquares.length + valueSum.length + lower.length + upper.length) * 4
-                + sketches.length + (long) sketchScales.length * 4;
+                + sketches.length + (long) sketchScales.length * 4 + directions.length
+                + (long) (directionScales.length + projectionSums.length + projectionSquares.length) * 4;
         for (int node = 0; node < count; node++) {
             bytes += 16 + (long) members[node].length * 4;
         }
@@ -193,5 +345,10 @@ final class TreeNodes {
         upper = Arrays.copyOf(upper, capacity * keyDim);
         sketches = Arrays.copyOf(sketches, capacity * 2 * keyDim);
         sketchScales = Arrays.copyOf(sketchScales, capacity * 2);
+        int r = PrincipalDirections.COUNT;
+        directions = Arrays.copyOf(directions, capacity * r * keyDim);
+        directionScales = Arrays.copyOf(directionScales, capacity * r);
+        projectionSums = Arrays.copyOf(projectionSums, capacity * r);
+        projectionSquares = Arrays.copyOf(projectionSquares, capacity * r);
     }
 }
