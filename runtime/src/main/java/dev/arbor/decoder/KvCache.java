@@ -4,6 +4,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import dev.arbor.store.HeadStore;
 import dev.arbor.tree.AttentionTree;
+import dev.arbor.tree.GroupRetrieval;
 import dev.arbor.tree.TreeSettings;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
@@ -22,6 +23,8 @@ final class KvCache {
     private final int kvDim;
     private final int headSize;
     private final List<AttentionTree> trees = new ArrayList<>();
+    /** Reused by every tree retrieval of this layer: a sequence decodes one step at a time. */
+    private final GroupRetrieval retrieval;
     private FloatBuffer keys;
     private FloatBuffer values;
     private int size;
@@ -29,6 +32,7 @@ final class KvCache {
     KvCache(int kvHeads, int headSize, TreeSettings treeSettings, int initialCapacity) {
         this.kvDim = kvHeads * headSize;
         this.headSize = headSize;
+        this.retrieval = new GroupRetrieval(headSize, headSize);
         for (int h = 0; h < kvHeads; h++) {
             HeadStore store = HeadStore.builder().keyDim(headSize).valueDim(headSize).segmentRows(SEGMENT_ROWS).build();
             trees.add(AttentionTree.builder().store(store).settings(treeSettings).build());
@@ -58,6 +62,10 @@ final class KvCache {
     /** The attention tree over one kv head's keys. */
     AttentionTree tree(int kvHead) {
         return trees.get(kvHead);
+    }
+
+    GroupRetrieval retrieval() {
+        return retrieval;
     }
 
     int size() {

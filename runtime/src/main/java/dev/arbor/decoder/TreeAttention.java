@@ -5,15 +5,15 @@ import dev.arbor.onnx.TensorData;
 import dev.arbor.ops.RetrievalBatch;
 import dev.arbor.ops.RetrievedAttention;
 import dev.arbor.tree.SearchParams;
-import dev.arbor.tree.TreeRetrieval;
+import dev.arbor.tree.GroupRetrieval;
 import dev.arbor.weights.LlamaConfig;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
 
 /**
  * A chunk of tokens' query heads attending through the attention trees: the trees choose from the
- * context before the chunk (each query head asks its kv head's {@link dev.arbor.tree.AttentionTree} for
- * sinks + window + top-k positions + summaries of the rest), each query also attends finely to the
+ * context before the chunk (each kv head's {@link dev.arbor.tree.AttentionTree} is asked once for its
+ * group of query heads: sinks + window + each query's top-k positions + summaries of the rest), each query also attends finely to the
  * chunk's own positions up to itself, and {@code ai.arbor.AttentionOverIds} attends, one ONNX Runtime
  * run for every (token, head) of the chunk. A chunk of one token is a decode step; a longer chunk is a
  * prefill that runs the layer graphs once per chunk instead of once per token.
@@ -45,21 +45,23 @@ final class TreeAttention {
         float scale = (float) (1.0 / Math.sqrt(hs));
         // Searched before the chunk's keys go in: no query may see a later position of its own chunk.
         RetrievalBatch.Builder builder = RetrievalBatch.builder(tokens * heads, hs, hs);
-        float[] query = new float[hs];
+        int group = c.groupSize();
+        GroupRetrieval retrieval = cache.retrieval();
         for (int t = 0; t < tokens; t++) {
-            for (int h = 0; h < heads; h++) {
-                int row = t * heads + h;
-                int kvHead = h / c.groupSize();
-                System.arraycopy(q, row * hs, query, 0, hs);
-                TreeRetrieval retrieval = cache.tree(kvHead).retrieve(query, scale, params);
-                for (int position : retrieval.positions()) {
-                    builder.addKey(row, (long) position * kvHeads + kvHead);
-                }
-                for (TreeRetrieval.Summary summary : retrieval.summaries()) {
-                    builder.addSummary(row, summary.meanKey(), summary.valueSum(), summary.count());
-                }
-                for (int position = start; position <= start + t; position++) {
-                    builder.addKey(row, (long) position * kvHeads + kvHead);
+            for (int kvHead = 0; kvHead < kvHeads; kvHead++) {
+                int firstRow = t * heads + kvHead * group;
+                cache.tree(kvHead).retrieve(q, firstRow * hs, group, scale, params, retrieval);
+                for (int g = 0; g < group; g++) {
+                    int row = firstRow + g;
+                    int[] positions = retrieval.finePositions(g);
+                    for (int i = 0; i < retrieval.fineCount(g); i++) {
+                        builder.addKey(row, (long) positions[i] * kvHeads + kvHead);
+                    }
+                    builder.addSummaries(row, retrieval.summaryKeys(g), retrieval.summaryValueSums(g),
+                            retrieval.summaryCounts(g), retrieval.summaryCount(g));
+                    for (int position = start; position <= start + t; position++) {
+                        builder.addKey(row, (long) position * kvHeads + kvHead);
+                    }
                 }
             }
         }

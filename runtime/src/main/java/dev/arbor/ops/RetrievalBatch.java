@@ -135,6 +135,38 @@ public final class RetrievalBatch {
             return this;
         }
 
+        /**
+         * The first {@code count} summaries of flat arrays: mean keys {@code [count][dim]}, value sums
+         * {@code [count][valueDim]} and key counts, as {@link #addSummary} takes them one by one.
+         */
+        public Builder addSummaries(int head, float[] meanKeys, float[] sums, float[] keyCounts, int count) {
+            checkHead(head);
+            if (count < 0 || meanKeys.length < count * dim || sums.length < count * valueDim
+                    || keyCounts.length < count) {
+                throw new IllegalArgumentException(count + " summaries need " + count * dim + " mean-key floats, "
+                        + count * valueDim + " value-sum floats and " + count + " counts, got " + meanKeys.length + ", "
+                        + sums.length + " and " + keyCounts.length);
+            }
+            for (int i = 0; i < count; i++) {
+                if (!(keyCounts[i] >= 1)) {
+                    throw new IllegalArgumentException("a summary stands for at least one key, got count " + keyCounts[i]);
+                }
+            }
+            int j = summaryCounts[head];
+            int needed = j + count;
+            if (needed > counts[head].length) {
+                int capacity = Math.max(needed, 2 * counts[head].length);
+                means[head] = Arrays.copyOf(means[head], capacity * dim);
+                valueSums[head] = Arrays.copyOf(valueSums[head], capacity * valueDim);
+                counts[head] = Arrays.copyOf(counts[head], capacity);
+            }
+            System.arraycopy(meanKeys, 0, means[head], j * dim, count * dim);
+            System.arraycopy(sums, 0, valueSums[head], j * valueDim, count * valueDim);
+            System.arraycopy(keyCounts, 0, counts[head], j, count);
+            summaryCounts[head] = needed;
+            return this;
+        }
+
         public RetrievalBatch build() {
             int heads = keys.length;
             // At least one slot, so a batch of summaries only still has a well-formed [H, R] mask.
