@@ -4,7 +4,6 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
-import dev.arbor.ops.RetrievedAttention;
 import dev.arbor.ort.SessionFactory;
 import dev.arbor.tokenizer.Tokenizer;
 import dev.arbor.tree.SearchParams;
@@ -28,9 +27,9 @@ public final class LlamaModel implements AutoCloseable {
     private final OrtSession embedding;
     private final List<OrtSession> attentionInputs = new ArrayList<>();
     private final List<OrtSession> attentionOutputs = new ArrayList<>();
+    private final List<OrtSession> treeAttentionOutputs = new ArrayList<>();
     private final OrtSession denseAttention;
     private final OrtSession head;
-    private final RetrievedAttention retrievedAttention;
     private final TreeAttention treeAttention;
 
     private LlamaModel(Checkpoint checkpoint, SessionFactory sessions) throws OrtException {
@@ -42,11 +41,11 @@ public final class LlamaModel implements AutoCloseable {
         for (int l = 0; l < config.layers(); l++) {
             attentionInputs.add(sessions.open(graphs.attentionInput(l)));
             attentionOutputs.add(sessions.open(graphs.attentionOutput(l)));
+            treeAttentionOutputs.add(sessions.open(graphs.treeAttentionOutput(l)));
         }
         this.denseAttention = sessions.open(graphs.denseAttention());
         this.head = sessions.open(graphs.head());
-        this.retrievedAttention = RetrievedAttention.open(sessions);
-        this.treeAttention = new TreeAttention(config, retrievedAttention);
+        this.treeAttention = new TreeAttention(config, env, treeAttentionOutputs);
     }
 
     /** Builds the graphs from the checkpoint's weights and opens their sessions. */
@@ -175,15 +174,7 @@ public final class LlamaModel implements AutoCloseable {
             FloatBuffer values = tensor(qkv, LlamaGraphs.VALUE).getFloatBuffer();
             OnnxTensor query = tensor(qkv, LlamaGraphs.QUERY);
             if (mode == AttentionMode.TREE) {
-                FloatBuffer queries = query.getFloatBuffer();
-                float[] q = new float[queries.remaining()];
-                queries.get(q);
-                float[] attended = treeAttention.attend(cache, q, keys, values, context.treeParams(), weights);
-                try (OnnxTensor attendedTensor = OnnxTensor.createTensor(env, FloatBuffer.wrap(attended),
-                        new long[] {q.length / config.dim(), config.dim()})) {
-                    return attentionOutputs.get(l).run(
-                            Map.of(LlamaGraphs.ATTENDED, attendedTensor, LlamaGraphs.RESIDUAL, hidden));
-                }
+                return treeAttention.attend(l, cache, query, hidden, keys, values, context.treeParams(), weights);
             }
             cache.append(keys, values);
             try (OrtSession.Result attended = denseAttention(cache, query, positions, weights)) {
@@ -223,9 +214,11 @@ public final class LlamaModel implements AutoCloseable {
             for (OrtSession s : attentionOutputs) {
                 s.close();
             }
+            for (OrtSession s : treeAttentionOutputs) {
+                s.close();
+            }
             denseAttention.close();
             head.close();
-            retrievedAttention.close();
         } catch (OrtException e) {
             throw new IllegalStateException("could not close decoder sessions: " + e.getMessage(), e);
         }

@@ -38,6 +38,7 @@ public final class AttentionTree {
     private final TreeNodes nodes;
     private final LeafIndex leafIndex = new LeafIndex();
     private final LeafCodes codes;
+    private final LeafKeys leafKeys;
     private final TreeSearcher searcher;
     private final TreeAttention attention;
     private final TreeRetriever retriever;
@@ -52,10 +53,11 @@ public final class AttentionTree {
         this.valueDim = store.valueDim();
         this.nodes = new TreeNodes(keyDim, valueDim);
         this.codes = new LeafCodes(keyDim);
+        this.leafKeys = new LeafKeys(keyDim);
         this.searcher = new TreeSearcher(nodes, store, codes, settings.leafCapacity());
         this.attention = new TreeAttention(nodes, store, searcher, leafIndex, settings.leafCapacity());
         this.retriever = new TreeRetriever(nodes, store, searcher, leafIndex);
-        this.groupRetriever = new GroupRetriever(nodes, store, searcher, leafIndex, retriever);
+        this.groupRetriever = new GroupRetriever(nodes, store, searcher, leafIndex, leafKeys, retriever);
         float[] key = new float[keyDim];
         float[] value = new float[valueDim];
         for (long position = 0; position < store.size(); position++) {
@@ -160,7 +162,7 @@ public final class AttentionTree {
 
     /** Bytes the tree itself takes (nodes, leaf key codes, the position-to-leaf index), excluding the store. */
     public long treeBytes() {
-        return nodes.bytes() + codes.bytes() + leafIndex.bytes();
+        return nodes.bytes() + codes.bytes() + leafKeys.bytes() + leafIndex.bytes();
     }
 
     // Read access for graphs that walk the tree in ONNX Runtime.
@@ -268,6 +270,7 @@ public final class AttentionTree {
         nodes.refreshSketch(node);
         nodes.addMember(node, position);
         codes.append(node, nodes.memberCount[node] - 1, key, 0);
+        leafKeys.append(node, nodes.memberCount[node] - 1, key, 0);
         leafIndex.set(position, node);
         if (nodes.memberCount[node] == settings.leafCapacity()) {
             splitLeaf(node);
@@ -321,6 +324,8 @@ public final class AttentionTree {
         nodes.refreshSketch(sibling);
         codes.rewrite(leaf, leftKeys, count - rightCount);
         codes.rewrite(sibling, rightKeys, rightCount);
+        leafKeys.rewrite(leaf, leftKeys, count - rightCount);
+        leafKeys.rewrite(sibling, rightKeys, rightCount);
         attachSibling(leaf, sibling);
     }
 

@@ -11,8 +11,9 @@ import jdk.incubator.vector.VectorSpecies;
  * sizes of decoders: one beam descent serves the whole group, each node ranked by the best promise
  * (mean + {@link TreeSearcher#OPTIMISM} spreads of q·k) over the group's queries, so each query keeps
  * the subtrees its own beam would have kept when they agree and the union when they do not. Leaves are
- * scored exactly from the store's fp32 keys: with 8 dimensions an exact dot product costs what a code
- * lookup does, and exact scores need no rerank and make the leaf remainders' softmax mass exact.
+ * scored exactly from fp32 keys ({@link LeafKeys}, contiguous per leaf, for head sizes up to 16; else the
+ * store's rows): with 8 dimensions an exact dot product costs what a code lookup does, and exact scores
+ * need no rerank and make the leaf remainders' softmax mass exact.
  *
  * <p>Every query gets its own top-k, and its own remainder per scanned leaf (the leaf's keys outside
  * its fine positions, with a key moved along that query to their log-mean-exp score, as in
@@ -21,21 +22,32 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class GroupRetriever {
     private static final VectorSpecies<Float> LANES = FloatVector.SPECIES_256;
+    /**
+     * A leaf whose mean score sits this many spreads below τ expects fewer than 1e-6 of its keys above
+     * it (P(Z > 5) is 2.9e-7, times at most a few hundred keys), far under {@link
+     * TreeSearcher#EXPECTED_KEYS_FLOOR}: it is not scanned, and its tail probability is not computed.
+     */
+    private static final float HOPELESS_SPREADS = 5f;
 
     private final TreeNodes nodes;
     private final HeadStore store;
     private final TreeSearcher searcher;
     private final LeafIndex leafIndex;
     private final TreeRetriever single;
-    private final KeyRows keyRows;
+    private final StoreRows keyRows;
+    private final StoreRows valueRows;
+    private final LeafKeys leafKeys;
 
-    GroupRetriever(TreeNodes nodes, HeadStore store, TreeSearcher searcher, LeafIndex leafIndex, TreeRetriever single) {
+    GroupRetriever(TreeNodes nodes, HeadStore store, TreeSearcher searcher, LeafIndex leafIndex, LeafKeys leafKeys,
+            TreeRetriever single) {
         this.nodes = nodes;
         this.store = store;
         this.searcher = searcher;
         this.leafIndex = leafIndex;
         this.single = single;
-        this.keyRows = new KeyRows(store);
+        this.keyRows = StoreRows.keys(store);
+        this.valueRows = StoreRows.values(store);
+        this.leafKeys = leafKeys;
     }
 
     void retrieve(float[] queries, int offset, int count, float scale, SearchParams params, GroupRetrieval out) {
@@ -106,15 +118,13 @@ final class GroupRetriever {
             }
             int candidates = w.candidateCount;
             int keep = scanAll ? candidates : Math.min(params.beam(), candidates);
-            int[] order = w.order(w.promises, candidates);
+            w.rank(w.promises, candidates);
             w.frontier = ensure(w.frontier, keep);
-            for (int rank = 0; rank < candidates; rank++) {
-                int node = w.candidates[order[rank]];
-                if (rank < keep) {
-                    w.frontier[rank] = node;
-                } else {
-                    w.addPruned(node);
-                }
+            for (int rank = 0; rank < keep; rank++) {
+                w.frontier[rank] = w.candidates[w.nextBest()];
+            }
+            for (int i = w.nextBest(); i >= 0; i = w.nextBest()) {
+                w.addPruned(w.candidates[i]);
             }
             frontierCount = keep;
         }
@@ -148,35 +158,45 @@ final class GroupRetriever {
         int candidates = w.candidateCount;
         int budget = scanAll ? candidates : Math.min(params.beam() * TreeSearcher.CODED_LEAF_WIDENING, candidates);
         int first = scanAll ? candidates : Math.min(params.beam(), budget);
-        int[] order = w.order(w.promises, candidates);
+        w.rank(w.promises, candidates);
         w.taken = ensure(w.taken, candidates);
         Arrays.fill(w.taken, 0, candidates, 0);
         long keys = 0;
         for (int rank = 0; rank < first; rank++) {
-            w.taken[order[rank]] = 1;
-            keys += scan(w, w.candidates[order[rank]]);
+            int i = w.nextBest();
+            w.taken[i] = 1;
+            keys += scan(w, w.candidates[i]);
         }
         if (first < candidates) {
             int groups = w.queries;
             float[] expected = w.expected = ensure(w.expected, candidates);
+            double floorLog = Math.log(TreeSearcher.EXPECTED_KEYS_FLOOR);
             for (int i = 0; i < candidates; i++) {
                 double best = Double.NEGATIVE_INFINITY;
                 if (w.taken[i] == 0) {
                     int keyCount = nodes.keyCount[w.candidates[i]];
                     for (int g = 0; g < groups; g++) {
-                        best = Math.max(best, TreeSearcher.logExpectedAbove(w.top[g].threshold(),
-                                w.means[i * groups + g], w.spreads[i * groups + g], keyCount));
+                        float tau = w.top[g].threshold();
+                        float mean = w.means[i * groups + g];
+                        float spread = w.spreads[i * groups + g];
+                        // Past this many spreads below τ no leaf expects a key above it: skip the tail function.
+                        if (keys >= params.k() && mean + HOPELESS_SPREADS * spread < tau) {
+                            continue;
+                        }
+                        best = Math.max(best, TreeSearcher.logExpectedAbove(tau, mean, spread, keyCount));
                     }
                 }
                 expected[i] = (float) best;
             }
-            int[] next = w.order(expected, candidates);
-            double floorLog = Math.log(TreeSearcher.EXPECTED_KEYS_FLOOR);
+            w.rank(expected, candidates);
             int scanned = first;
-            for (int rank = 0; rank < candidates - first && (scanned < budget || keys < params.k()); rank++) {
-                int i = next[rank];
-                if (expected[i] < floorLog && keys >= params.k()) {
+            while (scanned < budget || keys < params.k()) {
+                int i = w.nextBest();
+                if (i < 0 || (expected[i] < floorLog && keys >= params.k())) {
                     break;
+                }
+                if (w.taken[i] != 0) {
+                    continue;
                 }
                 w.taken[i] = 1;
                 scanned++;
@@ -197,7 +217,11 @@ final class GroupRetriever {
         int start = w.scannedCount;
         w.ensureScanned(start + count, dim);
         int[] positions = nodes.members[leaf];
-        keyRows.read(positions, count, w.scannedKeys, start * dim);
+        if (leafKeys.kept()) {
+            System.arraycopy(leafKeys.keys(leaf), 0, w.scannedKeys, start * dim, count * dim);
+        } else {
+            keyRows.read(positions, count, w.scannedKeys, start * dim);
+        }
         for (int g = 0; g < w.queries; g++) {
             float[] query = w.query[g];
             float[] scores = w.scannedScores[g];
@@ -231,8 +255,8 @@ final class GroupRetriever {
                 node = nodes.parent[node];
             }
             int slot = w.nodeSlot[node];
-            store.readKey(position, w.key, 0);
-            store.readValue(position, w.value, 0);
+            keyRows.read(position, w.key, 0);
+            valueRows.read(position, w.value, 0);
             w.removedCounts[slot]++;
             Dot.add(w.key, 0, w.removedKeys, slot * dim, dim);
             Dot.add(w.value, 0, w.removedValues, slot * valueDim, valueDim);
@@ -304,7 +328,7 @@ final class GroupRetriever {
                     s = startRemainder(w, g, leaf, out);
                 }
                 out.summaryCounts[g][s]--;
-                store.readValue(position, w.value, 0);
+                valueRows.read(position, w.value, 0);
                 for (int d = 0; d < dim; d++) {
                     out.summaryKeys[g][s * dim + d] -= w.scannedKeys[i * dim + d];
                 }
@@ -386,8 +410,8 @@ final class GroupRetriever {
         int candidateCount;
         int[] taken = new int[64];
         float[] expected = new float[64];
-        long[] sortKeys = new long[64];
-        int[] sortOrder = new int[64];
+        long[] heap = new long[64];
+        int heapSize;
         int[] pruned = new int[64];
         int prunedCount;
         int[] scannedPositions = new int[1024];
@@ -522,22 +546,51 @@ final class GroupRetriever {
             }
         }
 
-        /** Indices of the first {@code count} scores, best first (ties by index). */
-        int[] order(float[] scores, int count) {
-            if (sortKeys.length < count) {
-                sortKeys = new long[Math.max(count, 2 * sortKeys.length)];
-                sortOrder = new int[sortKeys.length];
+        /** Readies the first {@code count} scores for {@link #nextBest}: a heap, built in linear time. */
+        void rank(float[] scores, int count) {
+            if (heap.length < count) {
+                heap = new long[Math.max(count, 2 * heap.length)];
             }
             for (int i = 0; i < count; i++) {
+                // Sortable bits of -score in the high word, the index in the low word: smallest is best.
                 int bits = Float.floatToIntBits(-scores[i]);
                 bits ^= (bits >> 31) & 0x7fffffff;
-                sortKeys[i] = ((long) bits << 32) | i;
+                heap[i] = ((long) bits << 32) | i;
             }
-            Arrays.sort(sortKeys, 0, count);
-            for (int i = 0; i < count; i++) {
-                sortOrder[i] = (int) sortKeys[i];
+            heapSize = count;
+            for (int i = count / 2 - 1; i >= 0; i--) {
+                siftDown(i);
             }
-            return sortOrder;
+        }
+
+        /** The index of the best score not yet taken (lower index first on ties), or -1 when none is left. */
+        int nextBest() {
+            if (heapSize == 0) {
+                return -1;
+            }
+            long best = heap[0];
+            heap[0] = heap[--heapSize];
+            siftDown(0);
+            return (int) best;
+        }
+
+        private void siftDown(int i) {
+            long item = heap[i];
+            while (true) {
+                int child = 2 * i + 1;
+                if (child >= heapSize) {
+                    break;
+                }
+                if (child + 1 < heapSize && heap[child + 1] < heap[child]) {
+                    child++;
+                }
+                if (heap[child] >= item) {
+                    break;
+                }
+                heap[i] = heap[child];
+                i = child;
+            }
+            heap[i] = item;
         }
     }
 }
