@@ -66,17 +66,20 @@ public final class LlamaModel implements AutoCloseable {
     }
 
     /**
-     * How tree attention searches unless a request says otherwise: top-32, beam 16, 4 sinks, window 64.
+     * How tree attention searches unless a request says otherwise: top-32, beam 8, 4 sinks, window 64.
      * Narrower than the tree's general default (top-64, beam 64): with a head size of 8 a query tells
      * few keys apart, so the mass that matters sits in few leaves, and a scanned leaf's keys outside the
-     * top-k are summarised by their scan scores, so they need no fine terms. Measured on stories260K over
-     * 4,096 tokens of its own stories, perplexity over exact (token-by-token tree decoding): top-32/beam 16
-     * +0.20 % (+0.11 % as a chunked prefill), top-32/beam 8 +0.30 %, top-16/beam 8 +0.42 %, top-16/beam 4
-     * +3.0 %; top-64/beam 64 gave +0.16 % and top-32/beam 16 +0.39 % while leaf remainders still kept plain
-     * mean keys. Beam 16 keeps well inside the 0.5 % margin at a quarter of beam 64's scan; below beam 8
-     * the pruned subtrees' mean keys start to lose mass that matters.
+     * top-k are summarised by their scores, so they need no fine terms. Measured on stories260K over
+     * 4,096 tokens of its own stories, perplexity over exact (chunked tree prefill): with one beam per kv
+     * head and leaves scored exactly ({@link dev.arbor.tree.GroupRetrieval}), top-32/beam 8 and
+     * top-32/beam 16 both +0.01 % at 512 tokens and +0.11 % at 4,096 (the leaves past the beam are
+     * chosen by their expected keys above each query's k-th score either way, and mostly the same ones).
+     * Earlier, one search per query head with 4-bit leaf codes: top-32/beam 16 +0.20 % token by token
+     * (+0.11 % chunked), top-32/beam 8 +0.30 %, top-16/beam 8 +0.42 %, top-16/beam 4 +3.0 %; top-64/beam
+     * 64 +0.16 %. Beam 8 halves the nodes ranked and summarised per level, which is what grows with the
+     * context.
      */
-    public static final SearchParams DEFAULT_TREE_SEARCH = SearchParams.builder().k(32).beam(16).sinks(4).window(64).build();
+    public static final SearchParams DEFAULT_TREE_SEARCH = SearchParams.builder().k(32).beam(8).sinks(4).window(64).build();
 
     /**
      * Leaves of 64 keys, not the tree's general 128: {@link #DEFAULT_TREE_SEARCH} was measured with them,

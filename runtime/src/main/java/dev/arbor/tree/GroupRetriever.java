@@ -60,6 +60,8 @@ final class GroupRetriever {
             return;
         }
         Scratch w = out.scratch;
+        keyRows.refresh();
+        valueRows.refresh();
         w.start(queries, offset, count, nodes, (int) store.size(), params.k());
         boolean scanAll = store.size() <= params.k();
         descend(w, params, scanAll);

@@ -34,15 +34,13 @@ final class StoreRows {
         return new StoreRows(store::valueSegments, store.valueDim(), store.segmentRows());
     }
 
-    /** Copies the row at {@code position} into {@code target} from {@code offset}. */
+    /** Copies the row at {@code position} into {@code target} from {@code offset}; {@link #refresh} first. */
     void read(int position, float[] target, int offset) {
-        refresh();
         copy(position, target, offset);
     }
 
     /** Copies the rows at {@code positions[0 .. count)} into {@code target} from {@code offset}, row after row. */
     void read(int[] positions, int count, float[] target, int offset) {
-        refresh();
         for (int i = 0; i < count; i++) {
             copy(positions[i], target, offset + i * dim);
         }
@@ -56,7 +54,8 @@ final class StoreRows {
         }
     }
 
-    private void refresh() {
+    /** Takes in the rows appended since the last refresh; call once before reading. */
+    void refresh() {
         List<Segment> current = source.get();
         if (segments.length < current.size()) {
             segments = Arrays.copyOf(segments, Math.max(current.size(), 2 * segments.length));
