@@ -83,6 +83,46 @@ class RetrievalBatchTest {
         assertArrayEquals(new long[] {2, 1}, batch.build().ids().shape(), "an empty batch still has one masked slot");
     }
 
+    @Test
+    void summariesAddedInBulkEqualSummariesAddedOneByOne() {
+        Random random = new Random(52);
+        int count = 40; // past the builder's initial room, so the bulk path must grow it
+        float[] means = TestData.gaussian(random, count * DIM);
+        float[] sums = TestData.gaussian(random, count * DIM);
+        float[] counts = new float[count];
+        for (int i = 0; i < count; i++) {
+            counts[i] = 1 + random.nextInt(50);
+        }
+        RetrievalBatch.Builder single = RetrievalBatch.builder(2, DIM, DIM).addKey(0, 3).addKey(1, 4);
+        RetrievalBatch.Builder bulk = RetrievalBatch.builder(2, DIM, DIM).addKey(0, 3).addKey(1, 4);
+        single.addSummary(1, java.util.Arrays.copyOf(means, DIM), java.util.Arrays.copyOf(sums, DIM), (long) counts[0]);
+        bulk.addSummaries(1, means, sums, counts, 1);
+        for (int i = 0; i < count; i++) {
+            single.addSummary(0, java.util.Arrays.copyOfRange(means, i * DIM, (i + 1) * DIM),
+                    java.util.Arrays.copyOfRange(sums, i * DIM, (i + 1) * DIM), (long) counts[i]);
+        }
+        // Arrays longer than the count, as a reused retrieval's are: only the first entries count.
+        bulk.addSummaries(0, java.util.Arrays.copyOf(means, (count + 5) * DIM), java.util.Arrays.copyOf(sums, (count + 5) * DIM),
+                java.util.Arrays.copyOf(counts, count + 5), count);
+        RetrievedAttention.Summaries expected = single.build().summaries();
+        RetrievedAttention.Summaries actual = bulk.build().summaries();
+        assertArrayEquals(expected.means().shape(), actual.means().shape());
+        assertArrayEquals(floats(expected.means()), floats(actual.means()));
+        assertArrayEquals(floats(expected.valueSums()), floats(actual.valueSums()));
+        assertArrayEquals(floats(expected.counts()), floats(actual.counts()));
+        assertMessage("at least one key, got count 0.0",
+                () -> bulk.addSummaries(0, new float[DIM], new float[DIM], new float[1], 1));
+        assertMessage("2 summaries need 8 mean-key floats", () -> bulk.addSummaries(0, new float[DIM], new float[2 * DIM],
+                new float[] {1, 1}, 2));
+    }
+
+    private static float[] floats(TensorData tensor) {
+        java.nio.FloatBuffer buffer = ((java.nio.FloatBuffer) tensor.data()).duplicate();
+        float[] out = new float[buffer.remaining()];
+        buffer.get(out);
+        return out;
+    }
+
     private static float[] concat(float[] a, float[] b) {
         float[] out = java.util.Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, out, a.length, b.length);
