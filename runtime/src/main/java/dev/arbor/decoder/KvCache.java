@@ -2,6 +2,7 @@ package dev.arbor.decoder;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import dev.arbor.ops.RetrievalBatch;
 import dev.arbor.store.HeadStore;
 import dev.arbor.tree.AttentionTree;
 import dev.arbor.tree.GroupRetrieval;
@@ -25,6 +26,11 @@ final class KvCache {
     private final List<AttentionTree> trees = new ArrayList<>();
     /** Reused by every tree retrieval of this layer: a sequence decodes one step at a time. */
     private final GroupRetrieval retrieval;
+    /** This layer's retrieval batch and the off-heap tensors it is built into, reused step after step. */
+    private final RetrievalBatch.Builder batch;
+    private final RetrievalBatch.Workspace workspace = new RetrievalBatch.Workspace();
+    /** The attention scale as a one-float off-heap tensor, written before each run. */
+    private final FloatBuffer scale = ByteBuffer.allocateDirect(Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
     private FloatBuffer keys;
     private FloatBuffer values;
     private int size;
@@ -33,6 +39,7 @@ final class KvCache {
         this.kvDim = kvHeads * headSize;
         this.headSize = headSize;
         this.retrieval = new GroupRetrieval(headSize, headSize);
+        this.batch = RetrievalBatch.builder(1, headSize, headSize);
         for (int h = 0; h < kvHeads; h++) {
             HeadStore store = HeadStore.builder().keyDim(headSize).valueDim(headSize).segmentRows(SEGMENT_ROWS).build();
             trees.add(AttentionTree.builder().store(store).settings(treeSettings).build());
@@ -66,6 +73,20 @@ final class KvCache {
 
     GroupRetrieval retrieval() {
         return retrieval;
+    }
+
+    /** This layer's batch builder, emptied for {@code heads} heads. */
+    RetrievalBatch.Builder batch(int heads) {
+        return batch.reset(heads);
+    }
+
+    RetrievalBatch.Workspace workspace() {
+        return workspace;
+    }
+
+    /** {@code value} in a one-float direct buffer ONNX Runtime reads in place. */
+    FloatBuffer scale(float value) {
+        return scale.put(0, value);
     }
 
     int size() {

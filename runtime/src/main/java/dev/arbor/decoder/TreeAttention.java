@@ -70,7 +70,7 @@ final class TreeAttention {
             feed.put(LlamaGraphs.SUMMARY_MEANS, track(inputs, batch.summaries().means().toOrt(env)));
             feed.put(LlamaGraphs.SUMMARY_VALUE_SUMS, track(inputs, batch.summaries().valueSums().toOrt(env)));
             feed.put(LlamaGraphs.SUMMARY_COUNTS, track(inputs, batch.summaries().counts().toOrt(env)));
-            feed.put(LlamaGraphs.SCALE, track(inputs, OnnxTensor.createTensor(env, FloatBuffer.wrap(new float[] {scale}), new long[0])));
+            feed.put(LlamaGraphs.SCALE, track(inputs, OnnxTensor.createTensor(env, cache.scale(scale), new long[0])));
             OrtSession.Result result = outputs.get(l).run(feed);
             FloatBuffer keyWeights = ((OnnxTensor) result.get(LlamaGraphs.KEY_WEIGHTS).orElseThrow(
                     () -> new IllegalStateException("graph output '" + LlamaGraphs.KEY_WEIGHTS + "' missing"))).getFloatBuffer();
@@ -88,7 +88,7 @@ final class TreeAttention {
         int kvHeads = c.kvHeads();
         int group = c.groupSize();
         int start = cache.size();
-        RetrievalBatch.Builder builder = RetrievalBatch.builder(tokens * heads, hs, hs);
+        RetrievalBatch.Builder builder = cache.batch(tokens * heads);
         GroupRetrieval retrieval = cache.retrieval();
         for (int t = 0; t < tokens; t++) {
             for (int kvHead = 0; kvHead < kvHeads; kvHead++) {
@@ -108,7 +108,7 @@ final class TreeAttention {
                 }
             }
         }
-        return builder.build();
+        return builder.build(cache.workspace());
     }
 
     private static OnnxTensor track(List<OnnxTensor> inputs, OnnxTensor tensor) {

@@ -116,6 +116,68 @@ class RetrievalBatchTest {
                 new float[] {1, 1}, 2));
     }
 
+    @Test
+    void reusedBuilderAndWorkspaceEqualFreshBuilds() {
+        Random random = new Random(77);
+        RetrievalBatch.Builder reused = RetrievalBatch.builder(1, DIM, DIM);
+        RetrievalBatch.Workspace workspace = new RetrievalBatch.Workspace();
+        // Big, small, empty, bigger: stale rows and summaries of an earlier batch must never show.
+        int[][] shapes = {{5, 12, 9}, {2, 3, 1}, {1, 0, 0}, {7, 30, 40}, {3, 1, 2}};
+        for (int[] shape : shapes) {
+            int heads = shape[0];
+            RetrievalBatch.Builder fresh = RetrievalBatch.builder(heads, DIM, DIM);
+            reused.reset(heads);
+            for (int h = 0; h < heads; h++) {
+                int keys = random.nextInt(shape[1] + 1);
+                for (int i = 0; i < keys; i++) {
+                    long row = random.nextInt(ROWS);
+                    fresh.addKey(h, row);
+                    reused.addKey(h, row);
+                }
+                int count = random.nextInt(shape[2] + 1);
+                float[] means = TestData.gaussian(random, count * DIM);
+                float[] sums = TestData.gaussian(random, count * DIM);
+                float[] counts = new float[count];
+                for (int i = 0; i < count; i++) {
+                    counts[i] = 1 + random.nextInt(9);
+                }
+                fresh.addSummaries(h, means, sums, counts, count);
+                reused.addSummaries(h, means, sums, counts, count);
+            }
+            RetrievalBatch expected = fresh.build();
+            RetrievalBatch actual = reused.build(workspace);
+            assertEquals(expected.heads(), actual.heads());
+            assertEquals(expected.retrieved(), actual.retrieved());
+            for (int h = 0; h < heads; h++) {
+                for (int slot = 0; slot < expected.retrieved(); slot++) {
+                    assertEquals(expected.row(h, slot), actual.row(h, slot));
+                }
+            }
+            assertArrayEquals(expected.ids().shape(), actual.ids().shape());
+            assertArrayEquals(longs(expected.ids()), longs(actual.ids()));
+            assertArrayEquals(bytes(expected.mask()), bytes(actual.mask()));
+            assertArrayEquals(expected.summaries().means().shape(), actual.summaries().means().shape());
+            assertArrayEquals(floats(expected.summaries().means()), floats(actual.summaries().means()));
+            assertArrayEquals(floats(expected.summaries().valueSums()), floats(actual.summaries().valueSums()));
+            assertArrayEquals(floats(expected.summaries().counts()), floats(actual.summaries().counts()));
+            assertEquals(true, actual.ids().zeroCopy() && actual.mask().zeroCopy(), "ONNX Runtime reads the workspace in place");
+        }
+    }
+
+    private static long[] longs(TensorData tensor) {
+        java.nio.LongBuffer buffer = ((java.nio.LongBuffer) tensor.data()).duplicate();
+        long[] out = new long[buffer.remaining()];
+        buffer.get(out);
+        return out;
+    }
+
+    private static byte[] bytes(TensorData tensor) {
+        java.nio.ByteBuffer buffer = ((java.nio.ByteBuffer) tensor.data()).duplicate();
+        byte[] out = new byte[buffer.remaining()];
+        buffer.get(out);
+        return out;
+    }
+
     private static float[] floats(TensorData tensor) {
         java.nio.FloatBuffer buffer = ((java.nio.FloatBuffer) tensor.data()).duplicate();
         float[] out = new float[buffer.remaining()];
