@@ -24,8 +24,11 @@ final class KvCache {
     private final int kvDim;
     private final int headSize;
     private final List<AttentionTree> trees = new ArrayList<>();
-    /** Reused by every tree retrieval of this layer: a sequence decodes one step at a time. */
-    private final GroupRetrieval retrieval;
+    /**
+     * Per kv head, reused by that head's tree retrievals: a sequence decodes one step at a time, and a
+     * decode step's batch reads each head's summaries in place.
+     */
+    private final GroupRetrieval[] retrievals;
     /** This layer's retrieval batch and the off-heap tensors it is built into, reused step after step. */
     private final RetrievalBatch.Builder batch;
     private final RetrievalBatch.Workspace workspace = new RetrievalBatch.Workspace();
@@ -38,11 +41,12 @@ final class KvCache {
     KvCache(int kvHeads, int headSize, TreeSettings treeSettings, int initialCapacity) {
         this.kvDim = kvHeads * headSize;
         this.headSize = headSize;
-        this.retrieval = new GroupRetrieval(headSize, headSize);
+        this.retrievals = new GroupRetrieval[kvHeads];
         this.batch = RetrievalBatch.builder(1, headSize, headSize);
         for (int h = 0; h < kvHeads; h++) {
             HeadStore store = HeadStore.builder().keyDim(headSize).valueDim(headSize).segmentRows(SEGMENT_ROWS).build();
             trees.add(AttentionTree.builder().store(store).settings(treeSettings).build());
+            retrievals[h] = new GroupRetrieval(headSize, headSize);
         }
         this.keys = allocate((long) kvDim * initialCapacity);
         this.values = allocate((long) kvDim * initialCapacity);
@@ -71,8 +75,8 @@ final class KvCache {
         return trees.get(kvHead);
     }
 
-    GroupRetrieval retrieval() {
-        return retrieval;
+    GroupRetrieval retrieval(int kvHead) {
+        return retrievals[kvHead];
     }
 
     /** This layer's batch builder, emptied for {@code heads} heads. */

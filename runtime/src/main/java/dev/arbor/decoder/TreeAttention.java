@@ -89,9 +89,9 @@ final class TreeAttention {
         int group = c.groupSize();
         int start = cache.size();
         RetrievalBatch.Builder builder = cache.batch(tokens * heads);
-        GroupRetrieval retrieval = cache.retrieval();
         for (int t = 0; t < tokens; t++) {
             for (int kvHead = 0; kvHead < kvHeads; kvHead++) {
+                GroupRetrieval retrieval = cache.retrieval(kvHead);
                 int firstRow = t * heads + kvHead * group;
                 cache.tree(kvHead).retrieve(q, firstRow * hs, group, scale, params, retrieval);
                 for (int g = 0; g < group; g++) {
@@ -100,8 +100,14 @@ final class TreeAttention {
                     for (int i = 0; i < retrieval.fineCount(g); i++) {
                         builder.addKey(row, (long) positions[i] * kvHeads + kvHead);
                     }
-                    builder.addSummaries(row, retrieval.summaryKeys(g), retrieval.summaryValueSums(g),
-                            retrieval.summaryCounts(g), retrieval.summaryCount(g));
+                    if (tokens == 1) {
+                        // Each kv head has its own retrieval, untouched until the batch is built.
+                        builder.addSummariesByReference(row, retrieval.summaryKeys(g), retrieval.summaryValueSums(g),
+                                retrieval.summaryCounts(g), retrieval.summaryCount(g));
+                    } else {
+                        builder.addSummaries(row, retrieval.summaryKeys(g), retrieval.summaryValueSums(g),
+                                retrieval.summaryCounts(g), retrieval.summaryCount(g));
+                    }
                     for (int position = start; position <= start + t; position++) {
                         builder.addKey(row, (long) position * kvHeads + kvHead);
                     }

@@ -128,6 +128,10 @@ public final class RetrievalBatch {
         private float[][] valueSums = new float[0][];
         private float[][] counts = new float[0][];
         private int[] summaryCounts = new int[0];
+        // Per head, summaries read in place at build time (see addSummariesByReference), or null.
+        private float[][] sharedMeans = new float[0][];
+        private float[][] sharedSums = new float[0][];
+        private float[][] sharedCounts = new float[0][];
 
         private Builder(int heads, int dim, int valueDim) {
             if (dim < 1 || valueDim < 1) {
@@ -153,6 +157,9 @@ public final class RetrievalBatch {
                 valueSums = Arrays.copyOf(valueSums, heads);
                 counts = Arrays.copyOf(counts, heads);
                 summaryCounts = Arrays.copyOf(summaryCounts, heads);
+                sharedMeans = Arrays.copyOf(sharedMeans, heads);
+                sharedSums = Arrays.copyOf(sharedSums, heads);
+                sharedCounts = Arrays.copyOf(sharedCounts, heads);
                 for (int h = old; h < heads; h++) {
                     keys[h] = new long[16];
                     means[h] = new float[16 * dim];
@@ -163,6 +170,9 @@ public final class RetrievalBatch {
             this.heads = heads;
             Arrays.fill(keyCounts, 0, heads, 0);
             Arrays.fill(summaryCounts, 0, heads, 0);
+            Arrays.fill(sharedMeans, 0, heads, null);
+            Arrays.fill(sharedSums, 0, heads, null);
+            Arrays.fill(sharedCounts, 0, heads, null);
             return this;
         }
 
@@ -196,6 +206,7 @@ public final class RetrievalBatch {
             if (count < 1) {
                 throw new IllegalArgumentException("a summary stands for at least one key, got count " + count);
             }
+            own(head);
             int j = summaryCounts[head]++;
             if (j == counts[head].length) {
                 means[head] = Arrays.copyOf(means[head], 2 * j * dim);
@@ -214,7 +225,28 @@ public final class RetrievalBatch {
          */
         public Builder addSummaries(int head, float[] meanKeys, float[] sums, float[] keyCounts, int count) {
             checkSummaries(head, meanKeys, sums, keyCounts, count);
+            own(head);
             copySummaries(head, meanKeys, sums, keyCounts, count);
+            return this;
+        }
+
+        /**
+         * As {@link #addSummaries}, but the arrays are read in place when the batch is built instead of
+         * copied now: the caller must leave their first {@code count} entries unchanged until then. Saves a
+         * copy of every summary in a decoder step, whose summaries outnumber its keys. A head that already
+         * has summaries, or gets more later, copies them.
+         */
+        public Builder addSummariesByReference(int head, float[] meanKeys, float[] sums, float[] keyCounts, int count) {
+            checkSummaries(head, meanKeys, sums, keyCounts, count);
+            if (summaryCounts[head] != 0) {
+                own(head);
+                copySummaries(head, meanKeys, sums, keyCounts, count);
+                return this;
+            }
+            sharedMeans[head] = meanKeys;
+            sharedSums[head] = sums;
+            sharedCounts[head] = keyCounts;
+            summaryCounts[head] = count;
             return this;
         }
 
@@ -233,6 +265,22 @@ public final class RetrievalBatch {
             }
         }
 
+        /** Turns a head's by-reference summaries into copies, before more are added. */
+        private void own(int head) {
+            float[] shared = sharedCounts[head];
+            if (shared == null) {
+                return;
+            }
+            float[] meanKeys = sharedMeans[head];
+            float[] sums = sharedSums[head];
+            int count = summaryCounts[head];
+            sharedMeans[head] = null;
+            sharedSums[head] = null;
+            sharedCounts[head] = null;
+            summaryCounts[head] = 0;
+            copySummaries(head, meanKeys, sums, shared, count);
+        }
+
         private void copySummaries(int head, float[] meanKeys, float[] sums, float[] keyCounts, int count) {
             int j = summaryCounts[head];
             int needed = j + count;
@@ -246,6 +294,18 @@ public final class RetrievalBatch {
             System.arraycopy(sums, 0, valueSums[head], j * valueDim, count * valueDim);
             System.arraycopy(keyCounts, 0, counts[head], j, count);
             summaryCounts[head] = needed;
+        }
+
+        private float[] means(int head) {
+            return sharedMeans[head] != null ? sharedMeans[head] : means[head];
+        }
+
+        private float[] valueSums(int head) {
+            return sharedSums[head] != null ? sharedSums[head] : valueSums[head];
+        }
+
+        private float[] counts(int head) {
+            return sharedCounts[head] != null ? sharedCounts[head] : counts[head];
         }
 
         /**
@@ -277,11 +337,11 @@ public final class RetrievalBatch {
                     mask.put(at + i, (byte) 0);
                 }
                 int m = summaryCounts[h];
-                meanData.put(h * s * dim, means[h], 0, m * dim);
+                meanData.put(h * s * dim, means(h), 0, m * dim);
                 meanData.put((h * s + m) * dim, zeros, 0, (s - m) * dim);
-                sumData.put(h * s * valueDim, valueSums[h], 0, m * valueDim);
+                sumData.put(h * s * valueDim, valueSums(h), 0, m * valueDim);
                 sumData.put((h * s + m) * valueDim, zeros, 0, (s - m) * valueDim);
-                countData.put(h * s, counts[h], 0, m);
+                countData.put(h * s, counts(h), 0, m);
                 countData.put(h * s + m, zeros, 0, s - m);
             }
             Summaries summaries = new Summaries(
@@ -327,9 +387,9 @@ public final class RetrievalBatch {
                     mask[h * r + i] = true;
                 }
                 int n = summaryCounts[h];
-                System.arraycopy(means[h], 0, meanData, h * s * dim, n * dim);
-                System.arraycopy(valueSums[h], 0, sumData, h * s * valueDim, n * valueDim);
-                System.arraycopy(counts[h], 0, countData, h * s, n);
+                System.arraycopy(means(h), 0, meanData, h * s * dim, n * dim);
+                System.arraycopy(valueSums(h), 0, sumData, h * s * valueDim, n * valueDim);
+                System.arraycopy(counts(h), 0, countData, h * s, n);
             }
             Summaries summaries = new Summaries(
                     TensorData.floats("summary_means", meanData, heads, s, dim),

@@ -142,7 +142,20 @@ class RetrievalBatchTest {
                     counts[i] = 1 + random.nextInt(9);
                 }
                 fresh.addSummaries(h, means, sums, counts, count);
-                reused.addSummaries(h, means, sums, counts, count);
+                if (h % 2 == 0) {
+                    reused.addSummariesByReference(h, means, sums, counts, count);
+                } else {
+                    reused.addSummaries(h, means, sums, counts, count);
+                }
+                if (h % 3 == 0) {
+                    // More summaries after by-reference ones: the head copies the earlier ones first.
+                    float[] mean = TestData.gaussian(random, DIM);
+                    float[] sum = TestData.gaussian(random, DIM);
+                    fresh.addSummary(h, mean, sum, 3);
+                    reused.addSummary(h, mean, sum, 3);
+                    fresh.addSummaries(h, means, sums, counts, count);
+                    reused.addSummariesByReference(h, means, sums, counts, count);
+                }
             }
             RetrievalBatch expected = fresh.build();
             RetrievalBatch actual = reused.build(workspace);
