@@ -2,8 +2,10 @@ package dev.arbor.decoder;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import dev.arbor.ops.RetrievalBatch;
 import dev.arbor.store.HeadStore;
 import dev.arbor.tree.AttentionTree;
+import dev.arbor.tree.GroupRetrieval;
 import dev.arbor.tree.TreeSettings;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
@@ -22,6 +24,16 @@ final class KvCache {
     private final int kvDim;
     private final int headSize;
     private final List<AttentionTree> trees = new ArrayList<>();
+    /**
+     * Per kv head, reused by that head's tree retrievals: a sequence decodes one step at a time, and a
+     * decode step's batch reads each head's summaries in place.
+     */
+    private final GroupRetrieval[] retrievals;
+    /** This layer's retrieval batch and the off-heap tensors it is built into, reused step after step. */
+    private final RetrievalBatch.Builder batch;
+    private final RetrievalBatch.Workspace workspace = new RetrievalBatch.Workspace();
+    /** The attention scale as a one-float off-heap tensor, written before each run. */
+    private final FloatBuffer scale = ByteBuffer.allocateDirect(Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
     private FloatBuffer keys;
     private FloatBuffer values;
     private int size;
@@ -29,9 +41,12 @@ final class KvCache {
     KvCache(int kvHeads, int headSize, TreeSettings treeSettings, int initialCapacity) {
         this.kvDim = kvHeads * headSize;
         this.headSize = headSize;
+        this.retrievals = new GroupRetrieval[kvHeads];
+        this.batch = RetrievalBatch.builder(1, headSize, headSize);
         for (int h = 0; h < kvHeads; h++) {
             HeadStore store = HeadStore.builder().keyDim(headSize).valueDim(headSize).segmentRows(SEGMENT_ROWS).build();
             trees.add(AttentionTree.builder().store(store).settings(treeSettings).build());
+            retrievals[h] = new GroupRetrieval(headSize, headSize);
         }
         this.keys = allocate((long) kvDim * initialCapacity);
         this.values = allocate((long) kvDim * initialCapacity);
@@ -58,6 +73,24 @@ final class KvCache {
     /** The attention tree over one kv head's keys. */
     AttentionTree tree(int kvHead) {
         return trees.get(kvHead);
+    }
+
+    GroupRetrieval retrieval(int kvHead) {
+        return retrievals[kvHead];
+    }
+
+    /** This layer's batch builder, emptied for {@code heads} heads. */
+    RetrievalBatch.Builder batch(int heads) {
+        return batch.reset(heads);
+    }
+
+    RetrievalBatch.Workspace workspace() {
+        return workspace;
+    }
+
+    /** {@code value} in a one-float direct buffer ONNX Runtime reads in place. */
+    FloatBuffer scale(float value) {
+        return scale.put(0, value);
     }
 
     int size() {

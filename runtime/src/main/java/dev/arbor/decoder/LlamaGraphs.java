@@ -5,6 +5,7 @@ import dev.arbor.onnx.GraphBuilder;
 import dev.arbor.onnx.ModelBuilder;
 import dev.arbor.onnx.OnnxModel;
 import dev.arbor.onnx.Shape;
+import dev.arbor.ops.RetrievedAttention;
 import dev.arbor.weights.LayerWeights;
 import dev.arbor.weights.LlamaConfig;
 import dev.arbor.weights.LlamaWeights;
@@ -19,6 +20,7 @@ import java.util.List;
  *   <li>{@link #attentionInput(int)}: RMSNorm → Q, K, V projections → RoPE on adjacent pairs;
  *   <li>{@link #denseAttention()}: causal attention of queries over every cached key (exact mode);
  *   <li>{@link #attentionOutput(int)}: output projection + residual → RMSNorm → SwiGLU + residual;
+ *   <li>{@link #treeAttentionOutput(int)}: tree attention over retrieved rows, then the same (tree mode);
  *   <li>{@link #head()}: final RMSNorm → classifier logits.
  * </ol>
  *
@@ -38,6 +40,16 @@ final class LlamaGraphs {
     static final String LOGITS = "logits";
     static final String TOP_POSITIONS = "top_positions";
     static final String TOP_WEIGHTS = "top_weights";
+    // Tree attention's inputs, named as ai.arbor.AttentionOverIds and RetrievalBatch name them.
+    static final String KEY_TABLE = "key_table";
+    static final String VALUE_TABLE = "value_table";
+    static final String IDS = "ids";
+    static final String MASK = "mask";
+    static final String SUMMARY_MEANS = "summary_means";
+    static final String SUMMARY_VALUE_SUMS = "summary_value_sums";
+    static final String SUMMARY_COUNTS = "summary_counts";
+    static final String SCALE = "scale";
+    static final String KEY_WEIGHTS = "key_weights";
     /** How many most-attended positions each layer reports for the last query. */
     static final int REPORTED_POSITIONS = 8;
 
@@ -120,19 +132,53 @@ final class LlamaGraphs {
     }
 
     OnnxModel attentionOutput(int layer) {
-        LayerWeights w = weights.layers().get(layer);
         ModelBuilder model = ModelBuilder.named("llama_layer" + layer + "_attention_output");
         GraphBuilder g = model.graph();
         String attended = g.input(ATTENDED, ElementType.FLOAT, Shape.of("T", c.dim()));
         String residual = g.input(RESIDUAL, ElementType.FLOAT, Shape.of("T", c.dim()));
+        g.output(HIDDEN, outputAndFeedForward(g, layer, attended, residual), ElementType.FLOAT, Shape.of("T", c.dim()));
+        return model.build();
+    }
+
+    /**
+     * {@link #attentionOutput} with tree attention in front: {@code ai.arbor.AttentionOverIds} over the
+     * rows and summaries a search chose for every (token, head), read in place from the layer's key and
+     * value tables. One run per layer where attention as its own graph took two, and the attended vectors
+     * never leave ONNX Runtime. Outputs the hidden state and each query's weights on its retrieved rows.
+     */
+    OnnxModel treeAttentionOutput(int layer) {
+        ModelBuilder model = ModelBuilder.named("llama_layer" + layer + "_tree_attention_output");
+        GraphBuilder g = model.graph();
+        int hs = c.headSize();
+        String query = g.input(QUERY, ElementType.FLOAT, Shape.of("T", c.heads(), hs));
+        String keyTable = g.input(KEY_TABLE, ElementType.FLOAT, Shape.of("M", hs));
+        String valueTable = g.input(VALUE_TABLE, ElementType.FLOAT, Shape.of("M", hs));
+        String ids = g.input(IDS, ElementType.INT64, Shape.of("H", "R"));
+        String mask = g.input(MASK, ElementType.BOOL, Shape.of("H", "R"));
+        String means = g.input(SUMMARY_MEANS, ElementType.FLOAT, Shape.of("H", "S", hs));
+        String valueSums = g.input(SUMMARY_VALUE_SUMS, ElementType.FLOAT, Shape.of("H", "S", hs));
+        String counts = g.input(SUMMARY_COUNTS, ElementType.FLOAT, Shape.of("H", "S"));
+        String scale = g.input(SCALE, ElementType.FLOAT, Shape.of());
+        String residual = g.input(RESIDUAL, ElementType.FLOAT, Shape.of("T", c.dim()));
+        String queries = g.op("Reshape", query, g.constant(-1, hs));
+        List<String> attention = g.call(RetrievedAttention.OVER_IDS_FUNCTION,
+                queries, keyTable, valueTable, ids, mask, means, valueSums, counts, scale);
+        String attended = g.op("Reshape", attention.get(0), g.constant(-1, c.dim()));
+        g.output(HIDDEN, outputAndFeedForward(g, layer, attended, residual), ElementType.FLOAT, Shape.of("T", c.dim()));
+        g.output(KEY_WEIGHTS, attention.get(1), ElementType.FLOAT, Shape.of("H", "R"));
+        return model.build();
+    }
+
+    /** Output projection + residual, then RMSNorm → SwiGLU + residual. */
+    private String outputAndFeedForward(GraphBuilder g, int layer, String attended, String residual) {
+        LayerWeights w = weights.layers().get(layer);
         String x = g.op("Add", residual, linear(g, attended, "wo", w.wo(), c.dim(), c.dim()));
         String normed = rmsNorm(g, x, g.initializer("ffn_norm", w.ffnNorm(), c.dim()));
         String gate = linear(g, normed, "gate", w.gate(), c.hiddenDim(), c.dim());
         String up = linear(g, normed, "up", w.up(), c.hiddenDim(), c.dim());
         String silu = g.op("Mul", gate, g.op("Sigmoid", gate));
         String down = linear(g, g.op("Mul", silu, up), "down", w.down(), c.dim(), c.hiddenDim());
-        g.output(HIDDEN, g.op("Add", x, down), ElementType.FLOAT, Shape.of("T", c.dim()));
-        return model.build();
+        return g.op("Add", x, down);
     }
 
     OnnxModel head() {

@@ -4,7 +4,6 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
-import dev.arbor.ops.RetrievedAttention;
 import dev.arbor.ort.SessionFactory;
 import dev.arbor.tokenizer.Tokenizer;
 import dev.arbor.tree.SearchParams;
@@ -28,9 +27,9 @@ public final class LlamaModel implements AutoCloseable {
     private final OrtSession embedding;
     private final List<OrtSession> attentionInputs = new ArrayList<>();
     private final List<OrtSession> attentionOutputs = new ArrayList<>();
+    private final List<OrtSession> treeAttentionOutputs = new ArrayList<>();
     private final OrtSession denseAttention;
     private final OrtSession head;
-    private final RetrievedAttention retrievedAttention;
     private final TreeAttention treeAttention;
 
     private LlamaModel(Checkpoint checkpoint, SessionFactory sessions) throws OrtException {
@@ -42,11 +41,11 @@ public final class LlamaModel implements AutoCloseable {
         for (int l = 0; l < config.layers(); l++) {
             attentionInputs.add(sessions.open(graphs.attentionInput(l)));
             attentionOutputs.add(sessions.open(graphs.attentionOutput(l)));
+            treeAttentionOutputs.add(sessions.open(graphs.treeAttentionOutput(l)));
         }
         this.denseAttention = sessions.open(graphs.denseAttention());
         this.head = sessions.open(graphs.head());
-        this.retrievedAttention = RetrievedAttention.open(sessions);
-        this.treeAttention = new TreeAttention(config, retrievedAttention);
+        this.treeAttention = new TreeAttention(config, env, treeAttentionOutputs);
     }
 
     /** Builds the graphs from the checkpoint's weights and opens their sessions. */
@@ -67,17 +66,20 @@ public final class LlamaModel implements AutoCloseable {
     }
 
     /**
-     * How tree attention searches unless a request says otherwise: top-32, beam 16, 4 sinks, window 64.
+     * How tree attention searches unless a request says otherwise: top-32, beam 8, 4 sinks, window 64.
      * Narrower than the tree's general default (top-64, beam 64): with a head size of 8 a query tells
      * few keys apart, so the mass that matters sits in few leaves, and a scanned leaf's keys outside the
-     * top-k are summarised by their scan scores, so they need no fine terms. Measured on stories260K over
-     * 4,096 tokens of its own stories, perplexity over exact (token-by-token tree decoding): top-32/beam 16
-     * +0.20 % (+0.11 % as a chunked prefill), top-32/beam 8 +0.30 %, top-16/beam 8 +0.42 %, top-16/beam 4
-     * +3.0 %; top-64/beam 64 gave +0.16 % and top-32/beam 16 +0.39 % while leaf remainders still kept plain
-     * mean keys. Beam 16 keeps well inside the 0.5 % margin at a quarter of beam 64's scan; below beam 8
-     * the pruned subtrees' mean keys start to lose mass that matters.
+     * top-k are summarised by their scores, so they need no fine terms. Measured on stories260K over
+     * 4,096 tokens of its own stories, perplexity over exact (chunked tree prefill): with one beam per kv
+     * head and leaves scored exactly ({@link dev.arbor.tree.GroupRetrieval}), top-32/beam 8 and
+     * top-32/beam 16 both +0.01 % at 512 tokens and +0.11 % at 4,096 (the leaves past the beam are
+     * chosen by their expected keys above each query's k-th score either way, and mostly the same ones).
+     * Earlier, one search per query head with 4-bit leaf codes: top-32/beam 16 +0.20 % token by token
+     * (+0.11 % chunked), top-32/beam 8 +0.30 %, top-16/beam 8 +0.42 %, top-16/beam 4 +3.0 %; top-64/beam
+     * 64 +0.16 %. Beam 8 halves the nodes ranked and summarised per level, which is what grows with the
+     * context.
      */
-    public static final SearchParams DEFAULT_TREE_SEARCH = SearchParams.builder().k(32).beam(16).sinks(4).window(64).build();
+    public static final SearchParams DEFAULT_TREE_SEARCH = SearchParams.builder().k(32).beam(8).sinks(4).window(64).build();
 
     /**
      * Leaves of 64 keys, not the tree's general 128: {@link #DEFAULT_TREE_SEARCH} was measured with them,
@@ -175,15 +177,7 @@ public final class LlamaModel implements AutoCloseable {
             FloatBuffer values = tensor(qkv, LlamaGraphs.VALUE).getFloatBuffer();
             OnnxTensor query = tensor(qkv, LlamaGraphs.QUERY);
             if (mode == AttentionMode.TREE) {
-                FloatBuffer queries = query.getFloatBuffer();
-                float[] q = new float[queries.remaining()];
-                queries.get(q);
-                float[] attended = treeAttention.attend(cache, q, keys, values, context.treeParams(), weights);
-                try (OnnxTensor attendedTensor = OnnxTensor.createTensor(env, FloatBuffer.wrap(attended),
-                        new long[] {q.length / config.dim(), config.dim()})) {
-                    return attentionOutputs.get(l).run(
-                            Map.of(LlamaGraphs.ATTENDED, attendedTensor, LlamaGraphs.RESIDUAL, hidden));
-                }
+                return treeAttention.attend(l, cache, query, hidden, keys, values, context.treeParams(), weights);
             }
             cache.append(keys, values);
             try (OrtSession.Result attended = denseAttention(cache, query, positions, weights)) {
@@ -223,9 +217,11 @@ public final class LlamaModel implements AutoCloseable {
             for (OrtSession s : attentionOutputs) {
                 s.close();
             }
+            for (OrtSession s : treeAttentionOutputs) {
+                s.close();
+            }
             denseAttention.close();
             head.close();
-            retrievedAttention.close();
         } catch (OrtException e) {
             throw new IllegalStateException("could not close decoder sessions: " + e.getMessage(), e);
         }

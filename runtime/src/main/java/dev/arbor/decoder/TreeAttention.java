@@ -1,91 +1,137 @@
 package dev.arbor.decoder;
 
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
-import dev.arbor.onnx.TensorData;
+import ai.onnxruntime.OrtSession;
 import dev.arbor.ops.RetrievalBatch;
-import dev.arbor.ops.RetrievedAttention;
+import dev.arbor.tree.GroupRetrieval;
 import dev.arbor.tree.SearchParams;
-import dev.arbor.tree.TreeRetrieval;
 import dev.arbor.weights.LlamaConfig;
 import java.nio.FloatBuffer;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
  * A chunk of tokens' query heads attending through the attention trees: the trees choose from the
- * context before the chunk (each query head asks its kv head's {@link dev.arbor.tree.AttentionTree} for
- * sinks + window + top-k positions + summaries of the rest), each query also attends finely to the
- * chunk's own positions up to itself, and {@code ai.arbor.AttentionOverIds} attends, one ONNX Runtime
- * run for every (token, head) of the chunk. A chunk of one token is a decode step; a longer chunk is a
- * prefill that runs the layer graphs once per chunk instead of once per token.
+ * context before the chunk (each kv head's {@link dev.arbor.tree.AttentionTree} is asked once for its
+ * group of query heads: sinks + window + each query's top-k positions + summaries of the rest), each
+ * query also attends finely to the chunk's own positions up to itself, and the layer's
+ * {@link LlamaGraphs#treeAttentionOutput} graph attends and finishes the layer in one ONNX Runtime run.
+ * A chunk of one token is a decode step; a longer chunk is a prefill that runs the layer graphs once
+ * per chunk instead of once per token.
  *
- * <p>The op gathers the chosen rows from the layer's {@link KvCache} in place: viewed as a table of
+ * <p>The graph gathers the chosen rows from the layer's {@link KvCache} in place: viewed as a table of
  * {@code positions × kvHeads} rows of {@code headSize}, position p of kv head k is row {@code p·kvHeads + k}.
  */
 final class TreeAttention {
     private final LlamaConfig c;
-    private final RetrievedAttention attention;
+    private final OrtEnvironment env;
+    private final List<OrtSession> outputs;
 
-    TreeAttention(LlamaConfig config, RetrievedAttention attention) {
+    /** {@code outputs}: per layer, the session of {@link LlamaGraphs#treeAttentionOutput}. */
+    TreeAttention(LlamaConfig config, OrtEnvironment env, List<OrtSession> outputs) {
         this.c = config;
-        this.attention = attention;
+        this.env = env;
+        this.outputs = outputs;
     }
 
     /**
-     * Appends the chunk's keys and values ({@code [T][kvDim]}) to {@code cache} and returns the attended
-     * vectors {@code [T][dim]} for queries {@code q} ({@code [T][heads][headSize]} flat); adds the last
-     * token's retrieved positions' weights to {@code weights}.
+     * Appends the chunk's keys and values ({@code [T][kvDim]}) to layer {@code l}'s {@code cache}, attends
+     * for {@code query} ({@code [T, heads, headSize]}) and returns the layer's output hidden state
+     * ({@link LlamaGraphs#HIDDEN}); adds the last token's retrieved positions' weights to {@code weights}.
      */
-    float[] attend(KvCache cache, float[] q, FloatBuffer keys, FloatBuffer values, SearchParams params,
-            AttentionWeights weights) throws OrtException {
+    OrtSession.Result attend(int l, KvCache cache, OnnxTensor query, OnnxTensor residual, FloatBuffer keys,
+            FloatBuffer values, SearchParams params, AttentionWeights weights) throws OrtException {
+        FloatBuffer queries = query.getFloatBuffer();
+        float[] q = new float[queries.remaining()];
+        queries.get(q);
         int hs = c.headSize();
         int heads = c.heads();
         int kvHeads = c.kvHeads();
         int tokens = q.length / c.dim();
-        int start = cache.size();
         float scale = (float) (1.0 / Math.sqrt(hs));
         // Searched before the chunk's keys go in: no query may see a later position of its own chunk.
-        RetrievalBatch.Builder builder = RetrievalBatch.builder(tokens * heads, hs, hs);
-        float[] query = new float[hs];
+        RetrievalBatch batch = retrieve(cache, q, tokens, scale, params);
+        cache.append(keys, values);
+        long rows = (long) cache.size() * kvHeads;
+        List<OnnxTensor> inputs = new ArrayList<>();
+        try {
+            Map<String, OnnxTensor> feed = new HashMap<>();
+            feed.put(LlamaGraphs.QUERY, query);
+            feed.put(LlamaGraphs.RESIDUAL, residual);
+            feed.put(LlamaGraphs.KEY_TABLE, track(inputs, OnnxTensor.createTensor(env, cache.keys(), new long[] {rows, hs})));
+            feed.put(LlamaGraphs.VALUE_TABLE, track(inputs, OnnxTensor.createTensor(env, cache.values(), new long[] {rows, hs})));
+            feed.put(LlamaGraphs.IDS, track(inputs, batch.ids().toOrt(env)));
+            feed.put(LlamaGraphs.MASK, track(inputs, batch.mask().toOrt(env)));
+            feed.put(LlamaGraphs.SUMMARY_MEANS, track(inputs, batch.summaries().means().toOrt(env)));
+            feed.put(LlamaGraphs.SUMMARY_VALUE_SUMS, track(inputs, batch.summaries().valueSums().toOrt(env)));
+            feed.put(LlamaGraphs.SUMMARY_COUNTS, track(inputs, batch.summaries().counts().toOrt(env)));
+            feed.put(LlamaGraphs.SCALE, track(inputs, OnnxTensor.createTensor(env, cache.scale(scale), new long[0])));
+            OrtSession.Result result = outputs.get(l).run(feed);
+            FloatBuffer keyWeights = ((OnnxTensor) result.get(LlamaGraphs.KEY_WEIGHTS).orElseThrow(
+                    () -> new IllegalStateException("graph output '" + LlamaGraphs.KEY_WEIGHTS + "' missing"))).getFloatBuffer();
+            reportWeights(batch, keyWeights, (tokens - 1) * heads, weights);
+            return result;
+        } finally {
+            inputs.forEach(OnnxTensor::close);
+        }
+    }
+
+    /** Every (token, head)'s fine rows and summaries: one group retrieval per kv head and token. */
+    private RetrievalBatch retrieve(KvCache cache, float[] q, int tokens, float scale, SearchParams params) {
+        int hs = c.headSize();
+        int heads = c.heads();
+        int kvHeads = c.kvHeads();
+        int group = c.groupSize();
+        int start = cache.size();
+        RetrievalBatch.Builder builder = cache.batch(tokens * heads);
         for (int t = 0; t < tokens; t++) {
-            for (int h = 0; h < heads; h++) {
-                int row = t * heads + h;
-                int kvHead = h / c.groupSize();
-                System.arraycopy(q, row * hs, query, 0, hs);
-                TreeRetrieval retrieval = cache.tree(kvHead).retrieve(query, scale, params);
-                for (int position : retrieval.positions()) {
-                    builder.addKey(row, (long) position * kvHeads + kvHead);
-                }
-                for (TreeRetrieval.Summary summary : retrieval.summaries()) {
-                    builder.addSummary(row, summary.meanKey(), summary.valueSum(), summary.count());
-                }
-                for (int position = start; position <= start + t; position++) {
-                    builder.addKey(row, (long) position * kvHeads + kvHead);
+            for (int kvHead = 0; kvHead < kvHeads; kvHead++) {
+                GroupRetrieval retrieval = cache.retrieval(kvHead);
+                int firstRow = t * heads + kvHead * group;
+                cache.tree(kvHead).retrieve(q, firstRow * hs, group, scale, params, retrieval);
+                for (int g = 0; g < group; g++) {
+                    int row = firstRow + g;
+                    int[] positions = retrieval.finePositions(g);
+                    for (int i = 0; i < retrieval.fineCount(g); i++) {
+                        builder.addKey(row, (long) positions[i] * kvHeads + kvHead);
+                    }
+                    if (tokens == 1) {
+                        // Each kv head has its own retrieval, untouched until the batch is built.
+                        builder.addSummariesByReference(row, retrieval.summaryKeys(g), retrieval.summaryValueSums(g),
+                                retrieval.summaryCounts(g), retrieval.summaryCount(g));
+                    } else {
+                        builder.addSummaries(row, retrieval.summaryKeys(g), retrieval.summaryValueSums(g),
+                                retrieval.summaryCounts(g), retrieval.summaryCount(g));
+                    }
+                    for (int position = start; position <= start + t; position++) {
+                        builder.addKey(row, (long) position * kvHeads + kvHead);
+                    }
                 }
             }
         }
-        cache.append(keys, values);
-        RetrievalBatch batch = builder.build();
-        long rows = (long) cache.size() * kvHeads;
-        RetrievedAttention.AttentionResult result = attention.runOverIds(
-                TensorData.floats("queries", q, (long) tokens * heads, hs),
-                TensorData.floats("key_table", cache.keys(), rows, hs),
-                TensorData.floats("value_table", cache.values(), rows, hs),
-                batch, scale);
-        reportWeights(batch, result, (tokens - 1) * heads, weights);
-        return result.output();
+        return builder.build(cache.workspace());
+    }
+
+    private static OnnxTensor track(List<OnnxTensor> inputs, OnnxTensor tensor) {
+        inputs.add(tensor);
+        return tensor;
     }
 
     /** The weights of the batch rows from {@code firstRow} on (the last token's heads). */
-    private void reportWeights(RetrievalBatch batch, RetrievedAttention.AttentionResult result, int firstRow,
-            AttentionWeights weights) {
+    private void reportWeights(RetrievalBatch batch, FloatBuffer keyWeights, int firstRow, AttentionWeights weights) {
         int slots = batch.retrieved();
+        long[] positions = new long[slots];
+        float[] headWeights = new float[slots];
         for (int h = firstRow; h < batch.heads(); h++) {
-            long[] positions = new long[slots];
-            float[] headWeights = new float[slots];
             int count = 0;
             for (int slot = 0; slot < slots && batch.row(h, slot) >= 0; slot++) {
                 positions[count] = batch.row(h, slot) / c.kvHeads();
-                headWeights[count++] = result.weight(h, slot);
+                headWeights[count++] = keyWeights.get(h * slots + slot);
             }
             weights.addStrongest(Arrays.copyOf(positions, count), Arrays.copyOf(headWeights, count),
                     LlamaGraphs.REPORTED_POSITIONS);

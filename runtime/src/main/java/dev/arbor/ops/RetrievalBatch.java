@@ -2,6 +2,10 @@ package dev.arbor.ops;
 
 import dev.arbor.onnx.TensorData;
 import dev.arbor.ops.RetrievedAttention.Summaries;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.LongBuffer;
 import java.util.Arrays;
 
 /**
@@ -39,6 +43,49 @@ public final class RetrievalBatch {
         return new Builder(heads, dim, valueDim);
     }
 
+    /**
+     * Off-heap buffers a {@link Builder#build(Workspace)} writes the batch's tensors into, kept and grown
+     * (never shrunk) between builds, so a decoder step neither allocates nor zeroes direct memory and
+     * ONNX Runtime reads the tensors in place instead of copying heap arrays. A batch built into a
+     * workspace is valid until the next build into the same workspace. Not thread-safe.
+     */
+    public static final class Workspace {
+        private long[] rows = new long[0];
+        private LongBuffer ids = LongBuffer.allocate(0);
+        private ByteBuffer mask = ByteBuffer.allocate(0);
+        private FloatBuffer means = FloatBuffer.allocate(0);
+        private FloatBuffer valueSums = FloatBuffer.allocate(0);
+        private FloatBuffer counts = FloatBuffer.allocate(0);
+        /** Zeros for padding, as long as the longest padding run written so far. */
+        private float[] zeros = new float[0];
+
+        private void reserve(int slots, int summaries, int dim, int valueDim) {
+            if (rows.length < slots) {
+                int capacity = Math.max(slots, 2 * rows.length);
+                rows = new long[capacity];
+                ids = direct(capacity * (long) Long.BYTES).asLongBuffer();
+                mask = direct(capacity);
+            }
+            if (counts.capacity() < summaries) {
+                int capacity = Math.max(summaries, 2 * counts.capacity());
+                means = direct(capacity * (long) dim * Float.BYTES).asFloatBuffer();
+                valueSums = direct(capacity * (long) valueDim * Float.BYTES).asFloatBuffer();
+                counts = direct(capacity * (long) Float.BYTES).asFloatBuffer();
+            }
+        }
+
+        private float[] zeros(int count) {
+            if (zeros.length < count) {
+                zeros = new float[Math.max(count, 2 * zeros.length)];
+            }
+            return zeros;
+        }
+
+        private static ByteBuffer direct(long bytes) {
+            return ByteBuffer.allocateDirect(Math.toIntExact(bytes)).order(ByteOrder.nativeOrder());
+        }
+    }
+
     public int heads() {
         return heads;
     }
@@ -65,32 +112,68 @@ public final class RetrievalBatch {
         return summaries;
     }
 
-    /** Collects retrieved rows and summaries head by head. Not thread-safe; build once per query. */
+    /**
+     * Collects retrieved rows and summaries head by head. Not thread-safe; build once per query, or
+     * {@link #reset} and reuse it (its arrays keep their capacity).
+     */
     public static final class Builder {
         private final int dim;
         private final int valueDim;
+        private int heads;
         // Per head growable arrays of rows and summaries: a decoder step adds hundreds per head for 40
         // heads, too many to box or clone one by one.
-        private final long[][] keys;
-        private final int[] keyCounts;
-        private final float[][] means;
-        private final float[][] valueSums;
-        private final float[][] counts;
-        private final int[] summaryCounts;
+        private long[][] keys = new long[0][];
+        private int[] keyCounts = new int[0];
+        private float[][] means = new float[0][];
+        private float[][] valueSums = new float[0][];
+        private float[][] counts = new float[0][];
+        private int[] summaryCounts = new int[0];
+        // Per head, summaries read in place at build time (see addSummariesByReference), or null.
+        private float[][] sharedMeans = new float[0][];
+        private float[][] sharedSums = new float[0][];
+        private float[][] sharedCounts = new float[0][];
 
         private Builder(int heads, int dim, int valueDim) {
-            if (heads < 1 || dim < 1 || valueDim < 1) {
+            if (dim < 1 || valueDim < 1) {
                 throw new IllegalArgumentException("heads, dim and valueDim must be >= 1, got " + heads + ", " + dim
                         + ", " + valueDim);
             }
             this.dim = dim;
             this.valueDim = valueDim;
-            this.keys = new long[heads][16];
-            this.keyCounts = new int[heads];
-            this.means = new float[heads][16 * dim];
-            this.valueSums = new float[heads][16 * valueDim];
-            this.counts = new float[heads][16];
-            this.summaryCounts = new int[heads];
+            reset(heads);
+        }
+
+        /** Empties the builder for a batch of {@code heads} heads, keeping every array's capacity. */
+        public Builder reset(int heads) {
+            if (heads < 1) {
+                throw new IllegalArgumentException("heads, dim and valueDim must be >= 1, got " + heads + ", " + dim
+                        + ", " + valueDim);
+            }
+            if (keys.length < heads) {
+                int old = keys.length;
+                keys = Arrays.copyOf(keys, heads);
+                keyCounts = Arrays.copyOf(keyCounts, heads);
+                means = Arrays.copyOf(means, heads);
+                valueSums = Arrays.copyOf(valueSums, heads);
+                counts = Arrays.copyOf(counts, heads);
+                summaryCounts = Arrays.copyOf(summaryCounts, heads);
+                sharedMeans = Arrays.copyOf(sharedMeans, heads);
+                sharedSums = Arrays.copyOf(sharedSums, heads);
+                sharedCounts = Arrays.copyOf(sharedCounts, heads);
+                for (int h = old; h < heads; h++) {
+                    keys[h] = new long[16];
+                    means[h] = new float[16 * dim];
+                    valueSums[h] = new float[16 * valueDim];
+                    counts[h] = new float[16];
+                }
+            }
+            this.heads = heads;
+            Arrays.fill(keyCounts, 0, heads, 0);
+            Arrays.fill(summaryCounts, 0, heads, 0);
+            Arrays.fill(sharedMeans, 0, heads, null);
+            Arrays.fill(sharedSums, 0, heads, null);
+            Arrays.fill(sharedCounts, 0, heads, null);
+            return this;
         }
 
         /** A retrieved key: its row in the store's key and value tables. */
@@ -123,6 +206,7 @@ public final class RetrievalBatch {
             if (count < 1) {
                 throw new IllegalArgumentException("a summary stands for at least one key, got count " + count);
             }
+            own(head);
             int j = summaryCounts[head]++;
             if (j == counts[head].length) {
                 means[head] = Arrays.copyOf(means[head], 2 * j * dim);
@@ -135,11 +219,160 @@ public final class RetrievalBatch {
             return this;
         }
 
+        /**
+         * The first {@code count} summaries of flat arrays: mean keys {@code [count][dim]}, value sums
+         * {@code [count][valueDim]} and key counts, as {@link #addSummary} takes them one by one.
+         */
+        public Builder addSummaries(int head, float[] meanKeys, float[] sums, float[] keyCounts, int count) {
+            checkSummaries(head, meanKeys, sums, keyCounts, count);
+            own(head);
+            copySummaries(head, meanKeys, sums, keyCounts, count);
+            return this;
+        }
+
+        /**
+         * As {@link #addSummaries}, but the arrays are read in place when the batch is built instead of
+         * copied now: the caller must leave their first {@code count} entries unchanged until then. Saves a
+         * copy of every summary in a decoder step, whose summaries outnumber its keys. A head that already
+         * has summaries, or gets more later, copies them.
+         */
+        public Builder addSummariesByReference(int head, float[] meanKeys, float[] sums, float[] keyCounts, int count) {
+            checkSummaries(head, meanKeys, sums, keyCounts, count);
+            if (summaryCounts[head] != 0) {
+                own(head);
+                copySummaries(head, meanKeys, sums, keyCounts, count);
+                return this;
+            }
+            sharedMeans[head] = meanKeys;
+            sharedSums[head] = sums;
+            sharedCounts[head] = keyCounts;
+            summaryCounts[head] = count;
+            return this;
+        }
+
+        private void checkSummaries(int head, float[] meanKeys, float[] sums, float[] keyCounts, int count) {
+            checkHead(head);
+            if (count < 0 || meanKeys.length < count * dim || sums.length < count * valueDim
+                    || keyCounts.length < count) {
+                throw new IllegalArgumentException(count + " summaries need " + count * dim + " mean-key floats, "
+                        + count * valueDim + " value-sum floats and " + count + " counts, got " + meanKeys.length + ", "
+                        + sums.length + " and " + keyCounts.length);
+            }
+            for (int i = 0; i < count; i++) {
+                if (!(keyCounts[i] >= 1)) {
+                    throw new IllegalArgumentException("a summary stands for at least one key, got count " + keyCounts[i]);
+                }
+            }
+        }
+
+        /** Turns a head's by-reference summaries into copies, before more are added. */
+        private void own(int head) {
+            float[] shared = sharedCounts[head];
+            if (shared == null) {
+                return;
+            }
+            float[] meanKeys = sharedMeans[head];
+            float[] sums = sharedSums[head];
+            int count = summaryCounts[head];
+            sharedMeans[head] = null;
+            sharedSums[head] = null;
+            sharedCounts[head] = null;
+            summaryCounts[head] = 0;
+            copySummaries(head, meanKeys, sums, shared, count);
+        }
+
+        private void copySummaries(int head, float[] meanKeys, float[] sums, float[] keyCounts, int count) {
+            int j = summaryCounts[head];
+            int needed = j + count;
+            if (needed > counts[head].length) {
+                int capacity = Math.max(needed, 2 * counts[head].length);
+                means[head] = Arrays.copyOf(means[head], capacity * dim);
+                valueSums[head] = Arrays.copyOf(valueSums[head], capacity * valueDim);
+                counts[head] = Arrays.copyOf(counts[head], capacity);
+            }
+            System.arraycopy(meanKeys, 0, means[head], j * dim, count * dim);
+            System.arraycopy(sums, 0, valueSums[head], j * valueDim, count * valueDim);
+            System.arraycopy(keyCounts, 0, counts[head], j, count);
+            summaryCounts[head] = needed;
+        }
+
+        private float[] means(int head) {
+            return sharedMeans[head] != null ? sharedMeans[head] : means[head];
+        }
+
+        private float[] valueSums(int head) {
+            return sharedSums[head] != null ? sharedSums[head] : valueSums[head];
+        }
+
+        private float[] counts(int head) {
+            return sharedCounts[head] != null ? sharedCounts[head] : counts[head];
+        }
+
+        /**
+         * The batch in {@code workspace}'s off-heap buffers (ONNX Runtime reads them in place); valid until
+         * the next build into the same workspace. Equal to {@link #build()}.
+         */
+        public RetrievalBatch build(Workspace workspace) {
+            int r = slots();
+            int s = maxSummaries();
+            workspace.reserve(heads * r, heads * s, dim, valueDim);
+            long[] rows = workspace.rows;
+            LongBuffer ids = workspace.ids;
+            ByteBuffer mask = workspace.mask;
+            FloatBuffer meanData = workspace.means;
+            FloatBuffer sumData = workspace.valueSums;
+            FloatBuffer countData = workspace.counts;
+            float[] zeros = workspace.zeros(s * Math.max(dim, valueDim));
+            for (int h = 0; h < heads; h++) {
+                int n = keyCounts[h];
+                int at = h * r;
+                System.arraycopy(keys[h], 0, rows, at, n);
+                Arrays.fill(rows, at + n, at + r, -1);
+                ids.put(at, keys[h], 0, n);
+                for (int i = 0; i < n; i++) {
+                    mask.put(at + i, (byte) 1);
+                }
+                for (int i = n; i < r; i++) {
+                    ids.put(at + i, 0);
+                    mask.put(at + i, (byte) 0);
+                }
+                int m = summaryCounts[h];
+                meanData.put(h * s * dim, means(h), 0, m * dim);
+                meanData.put((h * s + m) * dim, zeros, 0, (s - m) * dim);
+                sumData.put(h * s * valueDim, valueSums(h), 0, m * valueDim);
+                sumData.put((h * s + m) * valueDim, zeros, 0, (s - m) * valueDim);
+                countData.put(h * s, counts(h), 0, m);
+                countData.put(h * s + m, zeros, 0, s - m);
+            }
+            Summaries summaries = new Summaries(
+                    TensorData.floats("summary_means", meanData.slice(0, heads * s * dim), heads, s, dim),
+                    TensorData.floats("summary_value_sums", sumData.slice(0, heads * s * valueDim), heads, s, valueDim),
+                    TensorData.floats("summary_counts", countData.slice(0, heads * s), heads, s));
+            return new RetrievalBatch(heads, r, rows, TensorData.longs("ids", ids.slice(0, heads * r), heads, r),
+                    TensorData.bools("mask", mask.slice(0, heads * r).order(ByteOrder.nativeOrder()), heads, r),
+                    summaries);
+        }
+
+        /** At least one slot, so a batch of summaries only still has a well-formed [H, R] mask. */
+        private int slots() {
+            int r = 1;
+            for (int h = 0; h < heads; h++) {
+                r = Math.max(r, keyCounts[h]);
+            }
+            return r;
+        }
+
+        private int maxSummaries() {
+            int s = 0;
+            for (int h = 0; h < heads; h++) {
+                s = Math.max(s, summaryCounts[h]);
+            }
+            return s;
+        }
+
         public RetrievalBatch build() {
-            int heads = keys.length;
-            // At least one slot, so a batch of summaries only still has a well-formed [H, R] mask.
-            int r = Math.max(1, Arrays.stream(keyCounts).max().orElse(0));
-            int s = Arrays.stream(summaryCounts).max().orElse(0);
+            int r = slots();
+            int s = maxSummaries();
             long[] rows = new long[heads * r];
             long[] ids = new long[heads * r];
             boolean[] mask = new boolean[heads * r];
@@ -154,9 +387,9 @@ public final class RetrievalBatch {
                     mask[h * r + i] = true;
                 }
                 int n = summaryCounts[h];
-                System.arraycopy(means[h], 0, meanData, h * s * dim, n * dim);
-                System.arraycopy(valueSums[h], 0, sumData, h * s * valueDim, n * valueDim);
-                System.arraycopy(counts[h], 0, countData, h * s, n);
+                System.arraycopy(means(h), 0, meanData, h * s * dim, n * dim);
+                System.arraycopy(valueSums(h), 0, sumData, h * s * valueDim, n * valueDim);
+                System.arraycopy(counts(h), 0, countData, h * s, n);
             }
             Summaries summaries = new Summaries(
                     TensorData.floats("summary_means", meanData, heads, s, dim),
@@ -167,8 +400,8 @@ public final class RetrievalBatch {
         }
 
         private void checkHead(int head) {
-            if (head < 0 || head >= keys.length) {
-                throw new IllegalArgumentException("head must be in [0, " + keys.length + "), got " + head);
+            if (head < 0 || head >= heads) {
+                throw new IllegalArgumentException("head must be in [0, " + heads + "), got " + head);
             }
         }
     }

@@ -38,9 +38,11 @@ public final class AttentionTree {
     private final TreeNodes nodes;
     private final LeafIndex leafIndex = new LeafIndex();
     private final LeafCodes codes;
+    private final LeafKeys leafKeys;
     private final TreeSearcher searcher;
     private final TreeAttention attention;
     private final TreeRetriever retriever;
+    private final GroupRetriever groupRetriever;
     private final int keyDim;
     private final int valueDim;
 
@@ -51,9 +53,11 @@ public final class AttentionTree {
         this.valueDim = store.valueDim();
         this.nodes = new TreeNodes(keyDim, valueDim);
         this.codes = new LeafCodes(keyDim);
+        this.leafKeys = new LeafKeys(keyDim);
         this.searcher = new TreeSearcher(nodes, store, codes, settings.leafCapacity());
         this.attention = new TreeAttention(nodes, store, searcher, leafIndex, settings.leafCapacity());
         this.retriever = new TreeRetriever(nodes, store, searcher, leafIndex);
+        this.groupRetriever = new GroupRetriever(nodes, store, searcher, leafIndex, leafKeys, retriever);
         float[] key = new float[keyDim];
         float[] value = new float[valueDim];
         for (long position = 0; position < store.size(); position++) {
@@ -106,6 +110,36 @@ public final class AttentionTree {
         return retriever.retrieve(query, scale, params);
     }
 
+    /**
+     * {@link #retrieve(float[], float, SearchParams)} for {@code count} queries that share this tree (the
+     * query heads of one key/value head), read from {@code queries[offset ..]} one after another, into
+     * {@code into} (overwritten). Approximate mode runs one beam for the group and scores the scanned
+     * leaves exactly (see {@link GroupRetriever}); exact mode searches each query alone.
+     */
+    public void retrieve(float[] queries, int offset, int count, float scale, SearchParams params,
+            GroupRetrieval into) {
+        if (queries == null || into == null) {
+            throw new IllegalArgumentException("queries and the retrieval to fill must be given");
+        }
+        if (count < 1 || offset < 0 || offset + (long) count * keyDim > queries.length) {
+            throw new IllegalArgumentException(count + " queries of dimension " + keyDim + " from offset " + offset
+                    + " do not fit in an array of " + queries.length + " floats");
+        }
+        if (into.keyDim != keyDim || into.valueDim != valueDim) {
+            throw new IllegalArgumentException("the retrieval holds keys of dim " + into.keyDim + " and values of dim "
+                    + into.valueDim + ", but this tree's are " + keyDim + " and " + valueDim);
+        }
+        for (int i = offset; i < offset + count * keyDim; i++) {
+            if (!Float.isFinite(queries[i])) {
+                throw new IllegalArgumentException("query " + (i - offset) / keyDim + " has a non-finite element "
+                        + queries[i] + "; NaN and infinity have no place in attention");
+            }
+        }
+        checkParams(params);
+        checkScale(scale);
+        groupRetriever.retrieve(queries, offset, count, scale, params, into);
+    }
+
     public long size() {
         return store.size();
     }
@@ -128,7 +162,7 @@ public final class AttentionTree {
 
     /** Bytes the tree itself takes (nodes, leaf key codes, the position-to-leaf index), excluding the store. */
     public long treeBytes() {
-        return nodes.bytes() + codes.bytes() + leafIndex.bytes();
+        return nodes.bytes() + codes.bytes() + leafKeys.bytes() + leafIndex.bytes();
     }
 
     // Read access for graphs that walk the tree in ONNX Runtime.
@@ -236,6 +270,7 @@ public final class AttentionTree {
         nodes.refreshSketch(node);
         nodes.addMember(node, position);
         codes.append(node, nodes.memberCount[node] - 1, key, 0);
+        leafKeys.append(node, nodes.memberCount[node] - 1, key, 0);
         leafIndex.set(position, node);
         if (nodes.memberCount[node] == settings.leafCapacity()) {
             splitLeaf(node);
@@ -292,6 +327,8 @@ public final class AttentionTree {
         nodes.refreshSketch(sibling);
         codes.rewrite(leaf, leftKeys, count - rightCount);
         codes.rewrite(sibling, rightKeys, rightCount);
+        leafKeys.rewrite(leaf, leftKeys, count - rightCount);
+        leafKeys.rewrite(sibling, rightKeys, rightCount);
         attachSibling(leaf, sibling);
     }
 

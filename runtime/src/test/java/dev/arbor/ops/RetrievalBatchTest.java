@@ -83,6 +83,121 @@ class RetrievalBatchTest {
         assertArrayEquals(new long[] {2, 1}, batch.build().ids().shape(), "an empty batch still has one masked slot");
     }
 
+    @Test
+    void summariesAddedInBulkEqualSummariesAddedOneByOne() {
+        Random random = new Random(52);
+        int count = 40; // past the builder's initial room, so the bulk path must grow it
+        float[] means = TestData.gaussian(random, count * DIM);
+        float[] sums = TestData.gaussian(random, count * DIM);
+        float[] counts = new float[count];
+        for (int i = 0; i < count; i++) {
+            counts[i] = 1 + random.nextInt(50);
+        }
+        RetrievalBatch.Builder single = RetrievalBatch.builder(2, DIM, DIM).addKey(0, 3).addKey(1, 4);
+        RetrievalBatch.Builder bulk = RetrievalBatch.builder(2, DIM, DIM).addKey(0, 3).addKey(1, 4);
+        single.addSummary(1, java.util.Arrays.copyOf(means, DIM), java.util.Arrays.copyOf(sums, DIM), (long) counts[0]);
+        bulk.addSummaries(1, means, sums, counts, 1);
+        for (int i = 0; i < count; i++) {
+            single.addSummary(0, java.util.Arrays.copyOfRange(means, i * DIM, (i + 1) * DIM),
+                    java.util.Arrays.copyOfRange(sums, i * DIM, (i + 1) * DIM), (long) counts[i]);
+        }
+        // Arrays longer than the count, as a reused retrieval's are: only the first entries count.
+        bulk.addSummaries(0, java.util.Arrays.copyOf(means, (count + 5) * DIM), java.util.Arrays.copyOf(sums, (count + 5) * DIM),
+                java.util.Arrays.copyOf(counts, count + 5), count);
+        RetrievedAttention.Summaries expected = single.build().summaries();
+        RetrievedAttention.Summaries actual = bulk.build().summaries();
+        assertArrayEquals(expected.means().shape(), actual.means().shape());
+        assertArrayEquals(floats(expected.means()), floats(actual.means()));
+        assertArrayEquals(floats(expected.valueSums()), floats(actual.valueSums()));
+        assertArrayEquals(floats(expected.counts()), floats(actual.counts()));
+        assertMessage("at least one key, got count 0.0",
+                () -> bulk.addSummaries(0, new float[DIM], new float[DIM], new float[1], 1));
+        assertMessage("2 summaries need 8 mean-key floats", () -> bulk.addSummaries(0, new float[DIM], new float[2 * DIM],
+                new float[] {1, 1}, 2));
+    }
+
+    @Test
+    void reusedBuilderAndWorkspaceEqualFreshBuilds() {
+        Random random = new Random(77);
+        RetrievalBatch.Builder reused = RetrievalBatch.builder(1, DIM, DIM);
+        RetrievalBatch.Workspace workspace = new RetrievalBatch.Workspace();
+        // Big, small, empty, bigger: stale rows and summaries of an earlier batch must never show.
+        int[][] shapes = {{5, 12, 9}, {2, 3, 1}, {1, 0, 0}, {7, 30, 40}, {3, 1, 2}};
+        for (int[] shape : shapes) {
+            int heads = shape[0];
+            RetrievalBatch.Builder fresh = RetrievalBatch.builder(heads, DIM, DIM);
+            reused.reset(heads);
+            for (int h = 0; h < heads; h++) {
+                int keys = random.nextInt(shape[1] + 1);
+                for (int i = 0; i < keys; i++) {
+                    long row = random.nextInt(ROWS);
+                    fresh.addKey(h, row);
+                    reused.addKey(h, row);
+                }
+                int count = random.nextInt(shape[2] + 1);
+                float[] means = TestData.gaussian(random, count * DIM);
+                float[] sums = TestData.gaussian(random, count * DIM);
+                float[] counts = new float[count];
+                for (int i = 0; i < count; i++) {
+                    counts[i] = 1 + random.nextInt(9);
+                }
+                fresh.addSummaries(h, means, sums, counts, count);
+                if (h % 2 == 0) {
+                    reused.addSummariesByReference(h, means, sums, counts, count);
+                } else {
+                    reused.addSummaries(h, means, sums, counts, count);
+                }
+                if (h % 3 == 0) {
+                    // More summaries after by-reference ones: the head copies the earlier ones first.
+                    float[] mean = TestData.gaussian(random, DIM);
+                    float[] sum = TestData.gaussian(random, DIM);
+                    fresh.addSummary(h, mean, sum, 3);
+                    reused.addSummary(h, mean, sum, 3);
+                    fresh.addSummaries(h, means, sums, counts, count);
+                    reused.addSummariesByReference(h, means, sums, counts, count);
+                }
+            }
+            RetrievalBatch expected = fresh.build();
+            RetrievalBatch actual = reused.build(workspace);
+            assertEquals(expected.heads(), actual.heads());
+            assertEquals(expected.retrieved(), actual.retrieved());
+            for (int h = 0; h < heads; h++) {
+                for (int slot = 0; slot < expected.retrieved(); slot++) {
+                    assertEquals(expected.row(h, slot), actual.row(h, slot));
+                }
+            }
+            assertArrayEquals(expected.ids().shape(), actual.ids().shape());
+            assertArrayEquals(longs(expected.ids()), longs(actual.ids()));
+            assertArrayEquals(bytes(expected.mask()), bytes(actual.mask()));
+            assertArrayEquals(expected.summaries().means().shape(), actual.summaries().means().shape());
+            assertArrayEquals(floats(expected.summaries().means()), floats(actual.summaries().means()));
+            assertArrayEquals(floats(expected.summaries().valueSums()), floats(actual.summaries().valueSums()));
+            assertArrayEquals(floats(expected.summaries().counts()), floats(actual.summaries().counts()));
+            assertEquals(true, actual.ids().zeroCopy() && actual.mask().zeroCopy(), "ONNX Runtime reads the workspace in place");
+        }
+    }
+
+    private static long[] longs(TensorData tensor) {
+        java.nio.LongBuffer buffer = ((java.nio.LongBuffer) tensor.data()).duplicate();
+        long[] out = new long[buffer.remaining()];
+        buffer.get(out);
+        return out;
+    }
+
+    private static byte[] bytes(TensorData tensor) {
+        java.nio.ByteBuffer buffer = ((java.nio.ByteBuffer) tensor.data()).duplicate();
+        byte[] out = new byte[buffer.remaining()];
+        buffer.get(out);
+        return out;
+    }
+
+    private static float[] floats(TensorData tensor) {
+        java.nio.FloatBuffer buffer = ((java.nio.FloatBuffer) tensor.data()).duplicate();
+        float[] out = new float[buffer.remaining()];
+        buffer.get(out);
+        return out;
+    }
+
     private static float[] concat(float[] a, float[] b) {
         float[] out = java.util.Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, out, a.length, b.length);

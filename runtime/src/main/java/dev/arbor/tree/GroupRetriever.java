@@ -1,0 +1,598 @@
+package dev.arbor.tree;
+
+import dev.arbor.store.HeadStore;
+import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * {@link TreeRetriever} for the query heads that share one key/value head, built for the small head
+ * sizes of decoders: one beam descent serves the whole group, each node ranked by the best promise
+ * (mean + {@link TreeSearcher#OPTIMISM} spreads of q·k) over the group's queries, so each query keeps
+ * the subtrees its own beam would have kept when they agree and the union when they do not. Leaves are
+ * scored exactly from fp32 keys ({@link LeafKeys}, contiguous per leaf, for head sizes up to 16; else the
+ * store's rows): with 8 dimensions an exact dot product costs what a code lookup does, and exact scores
+ * need no rerank and make the leaf remainders' softmax mass exact.
+ *
+ * <p>Every query gets its own top-k, and its own remainder per scanned leaf (the leaf's keys outside
+ * its fine positions, with a key moved along that query to their log-mean-exp score, as in
+ * {@link TreeRetriever}). The pruned subtrees and the sinks and window are the group's, so their
+ * summaries are computed once. All working arrays live in the caller's {@link GroupRetrieval}.
+ */
+final class GroupRetriever {
+    private static final VectorSpecies<Float> LANES = FloatVector.SPECIES_256;
+    /**
+     * A leaf whose mean score sits this many spreads below τ expects fewer than 1e-6 of its keys above
+     * it (P(Z > 5) is 2.9e-7, times at most a few hundred keys), far under {@link
+     * TreeSearcher#EXPECTED_KEYS_FLOOR}: it is not scanned, and its tail probability is not computed.
+     */
+    private static final float HOPELESS_SPREADS = 5f;
+
+    private final TreeNodes nodes;
+    private final HeadStore store;
+    private final TreeSearcher searcher;
+    private final LeafIndex leafIndex;
+    private final TreeRetriever single;
+    private final StoreRows keyRows;
+    private final StoreRows valueRows;
+    private final LeafKeys leafKeys;
+
+    GroupRetriever(TreeNodes nodes, HeadStore store, TreeSearcher searcher, LeafIndex leafIndex, LeafKeys leafKeys,
+            TreeRetriever single) {
+        this.nodes = nodes;
+        this.store = store;
+        this.searcher = searcher;
+        this.leafIndex = leafIndex;
+        this.single = single;
+        this.keyRows = StoreRows.keys(store);
+        this.valueRows = StoreRows.values(store);
+        this.leafKeys = leafKeys;
+    }
+
+    void retrieve(float[] queries, int offset, int count, float scale, SearchParams params, GroupRetrieval out) {
+        out.reset(count);
+        if (nodes.root < 0) {
+            return;
+        }
+        if (params.mode() == SearchMode.EXACT) {
+            retrieveOneByOne(queries, offset, count, scale, params, out);
+            return;
+        }
+        Scratch w = out.scratch;
+        keyRows.refresh();
+        valueRows.refresh();
+        w.start(queries, offset, count, nodes, (int) store.size(), params.k());
+        boolean scanAll = store.size() <= params.k();
+        descend(w, params, scanAll);
+        scanLeaves(w, params, scanAll);
+        int[] always = searcher.alwaysAttended(params);
+        int shared = prunedSummaries(w, always);
+        for (int g = 0; g < count; g++) {
+            finePositions(w, g, always, out);
+            leafRemainders(w, g, scale, out);
+            for (int i = 0; i < shared; i++) {
+                int s = out.addSummary(g, w.prunedCounts[i]);
+                System.arraycopy(w.prunedKeys, i * nodes.keyDim, out.summaryKeys[g], s * nodes.keyDim, nodes.keyDim);
+                System.arraycopy(w.prunedValues, i * nodes.valueDim, out.summaryValueSums[g], s * nodes.valueDim,
+                        nodes.valueDim);
+            }
+        }
+    }
+
+    /** Exact search has no beam to share: each query searches alone. */
+    private void retrieveOneByOne(float[] queries, int offset, int count, float scale, SearchParams params,
+            GroupRetrieval out) {
+        int dim = nodes.keyDim;
+        for (int g = 0; g < count; g++) {
+            TreeRetrieval retrieval = single.retrieve(
+                    Arrays.copyOfRange(queries, offset + g * dim, offset + (g + 1) * dim), scale, params);
+            for (int position : retrieval.positions()) {
+                out.addFine(g, position);
+            }
+            for (TreeRetrieval.Summary summary : retrieval.summaries()) {
+                int s = out.addSummary(g, summary.count());
+                System.arraycopy(summary.meanKey(), 0, out.summaryKeys[g], s * dim, dim);
+                System.arraycopy(summary.valueSum(), 0, out.summaryValueSums[g], s * nodes.valueDim, nodes.valueDim);
+            }
+        }
+    }
+
+    /** Walks down to the leaf level keeping the beam's best nodes; leaves the leaf candidates in the scratch. */
+    private void descend(Scratch w, SearchParams params, boolean scanAll) {
+        w.frontier[0] = nodes.root;
+        int frontierCount = 1;
+        if (nodes.isLeaf(nodes.root)) {
+            w.candidateCount = 0;
+            addCandidate(w, nodes.root);
+            return;
+        }
+        while (true) {
+            w.candidateCount = 0;
+            for (int f = 0; f < frontierCount; f++) {
+                int node = w.frontier[f];
+                for (int i = 0; i < nodes.memberCount[node]; i++) {
+                    addCandidate(w, nodes.members[node][i]);
+                }
+            }
+            if (nodes.isLeaf(w.candidates[0])) {
+                return;
+            }
+            int candidates = w.candidateCount;
+            int keep = scanAll ? candidates : Math.min(params.beam(), candidates);
+            w.rank(w.promises, candidates);
+            w.frontier = ensure(w.frontier, keep);
+            for (int rank = 0; rank < keep; rank++) {
+                w.frontier[rank] = w.candidates[w.nextBest()];
+            }
+            for (int i = w.nextBest(); i >= 0; i = w.nextBest()) {
+                w.addPruned(w.candidates[i]);
+            }
+            frontierCount = keep;
+        }
+    }
+
+    private void addCandidate(Scratch w, int node) {
+        int c = w.candidateCount++;
+        int groups = w.queries;
+        if (c == w.candidates.length) {
+            w.candidates = Arrays.copyOf(w.candidates, 2 * c);
+            w.promises = Arrays.copyOf(w.promises, 2 * c);
+            w.means = Arrays.copyOf(w.means, 2 * c * groups);
+            w.spreads = Arrays.copyOf(w.spreads, 2 * c * groups);
+        }
+        w.candidates[c] = node;
+        float promise = Float.NEGATIVE_INFINITY;
+        for (int g = 0; g < groups; g++) {
+            int i = c * groups + g;
+            nodes.moments(w.query[g], node, w.means, w.spreads, i);
+            promise = Math.max(promise, w.means[i] + TreeSearcher.OPTIMISM * w.spreads[i]);
+        }
+        w.promises[c] = promise;
+    }
+
+    /**
+     * Scans the leaf candidates as {@link TreeSearcher}'s approximate scan does (first the beam by
+     * promise, then by expected keys above each query's k-th score, up to {@link
+     * TreeSearcher#CODED_LEAF_WIDENING} times the beam), each key scored exactly; the rest are pruned.
+     */
+    private void scanLeaves(Scratch w, SearchParams params, boolean scanAll) {
+        int candidates = w.candidateCount;
+        int budget = scanAll ? candidates : Math.min(params.beam() * TreeSearcher.CODED_LEAF_WIDENING, candidates);
+        int first = scanAll ? candidates : Math.min(params.beam(), budget);
+        w.rank(w.promises, candidates);
+        w.taken = ensure(w.taken, candidates);
+        Arrays.fill(w.taken, 0, candidates, 0);
+        long keys = 0;
+        for (int rank = 0; rank < first; rank++) {
+            int i = w.nextBest();
+            w.taken[i] = 1;
+            keys += scan(w, w.candidates[i]);
+        }
+        if (first < candidates) {
+            int groups = w.queries;
+            float[] expected = w.expected = ensure(w.expected, candidates);
+            double floorLog = Math.log(TreeSearcher.EXPECTED_KEYS_FLOOR);
+            for (int i = 0; i < candidates; i++) {
+                double best = Double.NEGATIVE_INFINITY;
+                if (w.taken[i] == 0) {
+                    int keyCount = nodes.keyCount[w.candidates[i]];
+                    for (int g = 0; g < groups; g++) {
+                        float tau = w.top[g].threshold();
+                        float mean = w.means[i * groups + g];
+                        float spread = w.spreads[i * groups + g];
+                        // Past this many spreads below τ no leaf expects a key above it: skip the tail function.
+                        if (keys >= params.k() && mean + HOPELESS_SPREADS * spread < tau) {
+                            continue;
+                        }
+                        best = Math.max(best, TreeSearcher.logExpectedAbove(tau, mean, spread, keyCount));
+                    }
+                }
+                expected[i] = (float) best;
+            }
+            w.rank(expected, candidates);
+            int scanned = first;
+            while (scanned < budget || keys < params.k()) {
+                int i = w.nextBest();
+                if (i < 0 || (expected[i] < floorLog && keys >= params.k())) {
+                    break;
+                }
+                if (w.taken[i] != 0) {
+                    continue;
+                }
+                w.taken[i] = 1;
+                scanned++;
+                keys += scan(w, w.candidates[i]);
+            }
+        }
+        for (int i = 0; i < candidates; i++) {
+            if (w.taken[i] == 0) {
+                w.addPruned(w.candidates[i]);
+            }
+        }
+    }
+
+    /** Scores every key of a leaf exactly for every query of the group; returns its key count. */
+    private int scan(Scratch w, int leaf) {
+        int dim = nodes.keyDim;
+        int count = nodes.memberCount[leaf];
+        int start = w.scannedCount;
+        w.ensureScanned(start + count, dim);
+        int[] positions = nodes.members[leaf];
+        if (leafKeys.kept()) {
+            System.arraycopy(leafKeys.keys(leaf), 0, w.scannedKeys, start * dim, count * dim);
+        } else {
+            keyRows.read(positions, count, w.scannedKeys, start * dim);
+        }
+        for (int g = 0; g < w.queries; g++) {
+            float[] query = w.query[g];
+            float[] scores = w.scannedScores[g];
+            TopK top = w.top[g];
+            for (int i = 0; i < count; i++) {
+                float score = Dot.dot(query, 0, w.scannedKeys, (start + i) * dim, dim);
+                scores[start + i] = score;
+                top.offer(score, positions[i]);
+            }
+        }
+        System.arraycopy(positions, 0, w.scannedPositions, start, count);
+        w.scannedCount = start + count;
+        w.addScannedLeaf(leaf);
+        return count;
+    }
+
+    /**
+     * The pruned subtrees' summaries, shared by the group: each subtree's keys less the sinks and window
+     * positions inside it (top-k keys always lie in scanned leaves). Returns how many there are.
+     */
+    private int prunedSummaries(Scratch w, int[] always) {
+        int dim = nodes.keyDim;
+        int valueDim = nodes.valueDim;
+        w.ensureRemoved(w.prunedCount, dim, valueDim);
+        for (int position : always) {
+            int node = leafIndex.leafOf(position);
+            if (w.nodeKind(node) == Scratch.SCANNED) {
+                continue;
+            }
+            while (w.nodeKind(node) != Scratch.PRUNED) {
+                node = nodes.parent[node];
+            }
+            int slot = w.nodeSlot[node];
+            keyRows.read(position, w.key, 0);
+            valueRows.read(position, w.value, 0);
+            w.removedCounts[slot]++;
+            Dot.add(w.key, 0, w.removedKeys, slot * dim, dim);
+            Dot.add(w.value, 0, w.removedValues, slot * valueDim, valueDim);
+        }
+        int shared = 0;
+        w.ensurePrunedSummaries(w.prunedCount, dim, valueDim);
+        for (int slot = 0; slot < w.prunedCount; slot++) {
+            int node = w.pruned[slot];
+            int keys = nodes.keyCount[node] - w.removedCounts[slot];
+            if (keys == 0) {
+                continue;
+            }
+            for (int d = 0; d < dim; d++) {
+                w.prunedKeys[shared * dim + d] = (nodes.keySum[node * dim + d] - w.removedKeys[slot * dim + d]) / keys;
+            }
+            for (int d = 0; d < valueDim; d++) {
+                w.prunedValues[shared * valueDim + d] =
+                        nodes.valueSum[node * valueDim + d] - w.removedValues[slot * valueDim + d];
+            }
+            w.prunedCounts[shared++] = keys;
+        }
+        return shared;
+    }
+
+    /** Query g's top-k, then the sinks and window it lacks; marks them in the scratch's position marks. */
+    private void finePositions(Scratch w, int g, int[] always, GroupRetrieval out) {
+        int mark = w.nextPositionMark();
+        int[] top = w.top[g].drainPositions(w.topScores);
+        for (int position : top) {
+            w.positionMarks[position] = mark;
+            out.addFine(g, position);
+        }
+        for (int position : always) {
+            if (w.positionMarks[position] != mark) {
+                w.positionMarks[position] = mark;
+                out.addFine(g, position);
+            }
+        }
+    }
+
+    /**
+     * Per scanned leaf, query g's remainder: the keys not fine for g, as one summary whose key is their
+     * mean moved along q_g until it scores the log-mean-exp of their exact scores (their softmax mass).
+     * The fine keys' scores become -∞ in a copy, so one SIMD pass of exponentials per leaf skips them.
+     */
+    private void leafRemainders(Scratch w, int g, float scale, GroupRetrieval out) {
+        int dim = nodes.keyDim;
+        int valueDim = nodes.valueDim;
+        int mark = w.positionMark;
+        float[] query = w.query[g];
+        float[] scores = w.scannedScores[g];
+        float[] masked = w.masked = ensure(w.masked, w.scannedCount);
+        float queryNorm = Dot.dot(query, 0, query, 0, dim);
+        int start = 0;
+        for (int l = 0; l < w.scannedLeafCount; l++) {
+            int leaf = w.scannedLeaves[l];
+            int end = w.scannedLeafEnds[l];
+            int s = -1;
+            float max = Float.NEGATIVE_INFINITY;
+            for (int i = start; i < end; i++) {
+                int position = w.scannedPositions[i];
+                if (w.positionMarks[position] != mark) {
+                    masked[i] = scores[i];
+                    max = Math.max(max, scores[i]);
+                    continue;
+                }
+                masked[i] = Float.NEGATIVE_INFINITY;
+                if (s < 0) {
+                    s = startRemainder(w, g, leaf, out);
+                }
+                out.summaryCounts[g][s]--;
+                valueRows.read(position, w.value, 0);
+                for (int d = 0; d < dim; d++) {
+                    out.summaryKeys[g][s * dim + d] -= w.scannedKeys[i * dim + d];
+                }
+                for (int d = 0; d < valueDim; d++) {
+                    out.summaryValueSums[g][s * valueDim + d] -= w.value[d];
+                }
+            }
+            if (s < 0) {
+                s = startRemainder(w, g, leaf, out);
+            }
+            int count = (int) out.summaryCounts[g][s];
+            if (count == 0) {
+                out.summaryTotals[g]--;
+                start = end;
+                continue;
+            }
+            float effective = max + (float) (Math.log(expSum(masked, start, end, scale, max) / count) / scale);
+            start = end;
+            float[] keys = out.summaryKeys[g];
+            for (int d = 0; d < dim; d++) {
+                keys[s * dim + d] /= count;
+            }
+            if (queryNorm > 0) {
+                float shift = (effective - Dot.dot(query, 0, keys, s * dim, dim)) / queryNorm;
+                for (int d = 0; d < dim; d++) {
+                    keys[s * dim + d] += shift * query[d];
+                }
+            }
+        }
+    }
+
+    /** A summary of the whole leaf (key sum, value sum, count) that the fine keys are then taken out of. */
+    private int startRemainder(Scratch w, int g, int leaf, GroupRetrieval out) {
+        int dim = nodes.keyDim;
+        int valueDim = nodes.valueDim;
+        int s = out.addSummary(g, nodes.keyCount[leaf]);
+        System.arraycopy(nodes.keySum, leaf * dim, out.summaryKeys[g], s * dim, dim);
+        System.arraycopy(nodes.valueSum, leaf * valueDim, out.summaryValueSums[g], s * valueDim, valueDim);
+        return s;
+    }
+
+    /** Σ exp(scale·(scores[i] − max)) over {@code [from, to)}; -∞ scores add nothing. */
+    static float expSum(float[] scores, int from, int to, float scale, float max) {
+        int i = from;
+        FloatVector sum = FloatVector.zero(LANES);
+        for (int bound = from + LANES.loopBound(to - from); i < bound; i += LANES.length()) {
+            sum = sum.add(FloatVector.fromArray(LANES, scores, i).sub(max).mul(scale).lanewise(VectorOperators.EXP));
+        }
+        float total = sum.reduceLanes(VectorOperators.ADD);
+        for (; i < to; i++) {
+            total += (float) Math.exp(scale * (scores[i] - max));
+        }
+        return total;
+    }
+
+    private static int[] ensure(int[] array, int length) {
+        return array.length >= length ? array : Arrays.copyOf(array, Math.max(length, 2 * array.length));
+    }
+
+    private static float[] ensure(float[] array, int length) {
+        return array.length >= length ? array : Arrays.copyOf(array, Math.max(length, 2 * array.length));
+    }
+
+    /** The working arrays of one group retrieval, reused by the next; grown on demand, never shrunk. */
+    static final class Scratch {
+        static final int SCANNED = 1;
+        static final int PRUNED = 2;
+
+        int queries;
+        int k;
+        float[][] query = new float[0][];
+        TopK[] top = new TopK[0];
+        float[] topScores = new float[0];
+        int[] frontier = new int[16];
+        int[] candidates = new int[64];
+        float[] promises = new float[64];
+        float[] means = new float[0];
+        float[] spreads = new float[0];
+        int candidateCount;
+        int[] taken = new int[64];
+        float[] expected = new float[64];
+        long[] heap = new long[64];
+        int heapSize;
+        int[] pruned = new int[64];
+        int prunedCount;
+        int[] scannedPositions = new int[1024];
+        float[] scannedKeys = new float[0];
+        float[][] scannedScores = new float[0][];
+        int scannedCount;
+        int[] scannedLeaves = new int[64];
+        int[] scannedLeafEnds = new int[64];
+        int scannedLeafCount;
+        /** Per node: the call that last marked it, its kind then, and its slot among the pruned. */
+        int[] nodeStamps = new int[0];
+        byte[] nodeKinds = new byte[0];
+        int[] nodeSlot = new int[0];
+        int stamp;
+        /** Per position: the (call, query) that last marked it fine. */
+        int[] positionMarks = new int[0];
+        int positionMark;
+        int[] removedCounts = new int[64];
+        float[] removedKeys = new float[0];
+        float[] removedValues = new float[0];
+        float[] prunedKeys = new float[0];
+        float[] prunedValues = new float[0];
+        int[] prunedCounts = new int[64];
+        float[] key = new float[0];
+        float[] value = new float[0];
+        float[] masked = new float[1024];
+
+        void start(float[] queries, int offset, int count, TreeNodes nodes, int size, int k) {
+            int dim = nodes.keyDim;
+            if (query.length != count || key.length != dim || this.k != k) {
+                this.k = k;
+                query = new float[count][dim];
+                top = new TopK[count];
+                scannedScores = new float[count][scannedPositions.length];
+                scannedKeys = new float[scannedPositions.length * dim];
+                topScores = new float[k];
+                key = new float[dim];
+                value = new float[nodes.valueDim];
+            }
+            this.queries = count;
+            for (int g = 0; g < count; g++) {
+                System.arraycopy(queries, offset + g * dim, query[g], 0, dim);
+                top[g] = new TopK(k);
+            }
+            if (means.length < candidates.length * count) {
+                means = new float[candidates.length * count];
+                spreads = new float[candidates.length * count];
+            }
+            if (nodeStamps.length < nodes.count) {
+                int capacity = Math.max(nodes.count, 2 * nodeStamps.length);
+                nodeStamps = Arrays.copyOf(nodeStamps, capacity);
+                nodeKinds = Arrays.copyOf(nodeKinds, capacity);
+                nodeSlot = Arrays.copyOf(nodeSlot, capacity);
+            }
+            if (positionMarks.length < size) {
+                positionMarks = Arrays.copyOf(positionMarks, Math.max(size, 2 * positionMarks.length));
+            }
+            if (++stamp == Integer.MAX_VALUE) {
+                Arrays.fill(nodeStamps, 0);
+                stamp = 1;
+            }
+            prunedCount = 0;
+            scannedCount = 0;
+            scannedLeafCount = 0;
+        }
+
+        int nextPositionMark() {
+            if (++positionMark == Integer.MAX_VALUE) {
+                Arrays.fill(positionMarks, 0);
+                positionMark = 1;
+            }
+            return positionMark;
+        }
+
+        int nodeKind(int node) {
+            return nodeStamps[node] == stamp ? nodeKinds[node] : 0;
+        }
+
+        void addPruned(int node) {
+            if (prunedCount == pruned.length) {
+                pruned = Arrays.copyOf(pruned, 2 * prunedCount);
+            }
+            mark(node, PRUNED, prunedCount);
+            pruned[prunedCount++] = node;
+        }
+
+        void addScannedLeaf(int leaf) {
+            if (scannedLeafCount == scannedLeaves.length) {
+                scannedLeaves = Arrays.copyOf(scannedLeaves, 2 * scannedLeafCount);
+                scannedLeafEnds = Arrays.copyOf(scannedLeafEnds, 2 * scannedLeafCount);
+            }
+            mark(leaf, SCANNED, scannedLeafCount);
+            scannedLeafEnds[scannedLeafCount] = scannedCount;
+            scannedLeaves[scannedLeafCount++] = leaf;
+        }
+
+        private void mark(int node, int kind, int slot) {
+            nodeStamps[node] = stamp;
+            nodeKinds[node] = (byte) kind;
+            nodeSlot[node] = slot;
+        }
+
+        void ensureScanned(int count, int dim) {
+            if (count > scannedPositions.length) {
+                int capacity = Math.max(count, 2 * scannedPositions.length);
+                scannedPositions = Arrays.copyOf(scannedPositions, capacity);
+                scannedKeys = Arrays.copyOf(scannedKeys, capacity * dim);
+                for (int g = 0; g < scannedScores.length; g++) {
+                    scannedScores[g] = Arrays.copyOf(scannedScores[g], capacity);
+                }
+            }
+        }
+
+        void ensureRemoved(int count, int dim, int valueDim) {
+            if (removedCounts.length < count || removedKeys.length < count * dim) {
+                int capacity = Math.max(count, 2 * removedCounts.length);
+                removedCounts = new int[capacity];
+                removedKeys = new float[capacity * dim];
+                removedValues = new float[capacity * valueDim];
+            }
+            Arrays.fill(removedCounts, 0, count, 0);
+            Arrays.fill(removedKeys, 0, count * dim, 0f);
+            Arrays.fill(removedValues, 0, count * valueDim, 0f);
+        }
+
+        void ensurePrunedSummaries(int count, int dim, int valueDim) {
+            if (prunedCounts.length < count || prunedKeys.length < count * dim) {
+                int capacity = Math.max(count, 2 * prunedCounts.length);
+                prunedCounts = new int[capacity];
+                prunedKeys = new float[capacity * dim];
+                prunedValues = new float[capacity * valueDim];
+            }
+        }
+
+        /** Readies the first {@code count} scores for {@link #nextBest}: a heap, built in linear time. */
+        void rank(float[] scores, int count) {
+            if (heap.length < count) {
+                heap = new long[Math.max(count, 2 * heap.length)];
+            }
+            for (int i = 0; i < count; i++) {
+                // Sortable bits of -score in the high word, the index in the low word: smallest is best.
+                int bits = Float.floatToIntBits(-scores[i]);
+                bits ^= (bits >> 31) & 0x7fffffff;
+                heap[i] = ((long) bits << 32) | i;
+            }
+            heapSize = count;
+            for (int i = count / 2 - 1; i >= 0; i--) {
+                siftDown(i);
+            }
+        }
+
+        /** The index of the best score not yet taken (lower index first on ties), or -1 when none is left. */
+        int nextBest() {
+            if (heapSize == 0) {
+                return -1;
+            }
+            long best = heap[0];
+            heap[0] = heap[--heapSize];
+            siftDown(0);
+            return (int) best;
+        }
+
+        private void siftDown(int i) {
+            long item = heap[i];
+            while (true) {
+                int child = 2 * i + 1;
+                if (child >= heapSize) {
+                    break;
+                }
+                if (child + 1 < heapSize && heap[child + 1] < heap[child]) {
+                    child++;
+                }
+                if (heap[child] >= item) {
+                    break;
+                }
+                heap[i] = heap[child];
+                i = child;
+            }
+            heap[i] = item;
+        }
+    }
+}
