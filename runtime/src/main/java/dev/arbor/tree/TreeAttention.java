@@ -54,6 +54,14 @@ final class TreeAttention {
      */
     static final int MAX_REFINED_SUBTREES = 512;
     /**
+     * Opening a subtree costs in proportion to the key dimension (its codes or its children's sketches
+     * are scored against the query), so the cap is a budget of key dimensions: 512 subtrees at dim 64.
+     * On 1,000,000 MiniLM token vectors (dim 384, idle machine) a cap of 512 took 24.8 ms per query for
+     * rel_error 0.0359, this budget (85 subtrees) 8.8 ms for 0.0402: the mass of token vectors is flat,
+     * so opening more of it buys little there.
+     */
+    static final int REFINED_KEY_DIMENSIONS = MAX_REFINED_SUBTREES * 64;
+    /**
      * Refinement stops once the heaviest subtree still pruned holds less than this fraction of the
      * estimated softmax mass: a query whose mass sits in the scanned leaves opens few subtrees, a flat one
      * many. The errors of the summaries left are of either sign, so the heaviest dominate. Measured on
@@ -68,6 +76,7 @@ final class TreeAttention {
     private final TreeSearcher searcher;
     private final LeafIndex leafIndex;
     private final int leafCapacity;
+    private final int maxRefinedSubtrees;
 
     TreeAttention(TreeNodes nodes, HeadStore store, TreeSearcher searcher, LeafIndex leafIndex, int leafCapacity) {
         this.nodes = nodes;
@@ -75,6 +84,7 @@ final class TreeAttention {
         this.searcher = searcher;
         this.leafIndex = leafIndex;
         this.leafCapacity = leafCapacity;
+        this.maxRefinedSubtrees = Math.max(1, Math.min(MAX_REFINED_SUBTREES, REFINED_KEY_DIMENSIONS / nodes.keyDim));
     }
 
     AttentionResult attend(float[] query, float scale, SearchParams params) {
@@ -198,8 +208,9 @@ final class TreeAttention {
      * Adaptive refinement: the beam prunes by promise for the top-k, which leaves a few percent of the
      * softmax mass in pruned subtrees, where the one-term summary (Gaussian mass, mean value) is the
      * dominant error. So the pruned subtrees of largest estimated mass are opened, heaviest first, down
-     * to {@link #REFINE_FLOOR} of the estimated mass and at most {@link #MAX_REFINED_SUBTREES}: a leaf is scored from its codes like the beam's leaves, an internal node
-     * is replaced by its children's summaries (which may be opened in turn). Returns the coarse logit
+     * to {@link #REFINE_FLOOR} of the estimated mass and at most {@link #MAX_REFINED_SUBTREES} (fewer for
+     * keys wider than 64 dimensions, see {@link #REFINED_KEY_DIMENSIONS}): a leaf is scored from its codes
+     * like the beam's leaves, an internal node is replaced by its children's summaries (which may be opened in turn). Returns the coarse logit
      * of every subtree still pruned, in the retrieval's (compacted) order.
      */
     private float[] refine(float[] query, float scale, Retrieval retrieval) {
@@ -209,10 +220,10 @@ final class TreeAttention {
             logits[i] = coarseLogit(query, scale, retrieval, i);
             logMasses[i] = logMass(logits[i], retrieval.prunedNodes[i]);
         }
-        // A subtree lighter than the MAX_REFINED_SUBTREES-th heaviest pruned one is never opened: one of
+        // A subtree lighter than the maxRefinedSubtrees-th heaviest pruned one is never opened: one of
         // those heavier ones is always still queued. Nor is one below the refinement floor. So only
         // those at least as heavy as both are queued.
-        float lightest = Math.max(lightestOfHeaviest(logMasses, MAX_REFINED_SUBTREES),
+        float lightest = Math.max(lightestOfHeaviest(logMasses, maxRefinedSubtrees),
                 logEstimatedMass(scale, retrieval, logMasses) + (float) Math.log(REFINE_FLOOR));
         NodeQueue heaviest = new NodeQueue();
         for (int i = 0; i < retrieval.prunedCount; i++) {
@@ -224,7 +235,7 @@ final class TreeAttention {
         float[] scores = new float[leafCapacity];
         float[] mean = new float[1];
         float[] spread = new float[1];
-        for (int step = 0; step < MAX_REFINED_SUBTREES && !heaviest.isEmpty(); step++) {
+        for (int step = 0; step < maxRefinedSubtrees && !heaviest.isEmpty(); step++) {
             int i = heaviest.pop();
             int node = retrieval.prunedNodes[i];
             opened[i] = true;
