@@ -13,8 +13,10 @@ import dev.arbor.api.v1.ModelKind;
 import dev.arbor.client.ArborClient;
 import dev.arbor.client.ArborException;
 import dev.arbor.client.GeneratedToken;
+import dev.arbor.decoder.LlamaModel;
 import dev.arbor.server.config.ConfigLoader;
 import dev.arbor.testing.SharedData;
+import dev.arbor.tree.SearchParams;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
@@ -89,8 +91,11 @@ class GenerateEndToEndTest {
     void decoderContextsTakeTheirTreeSettingsFromCreateContext() {
         AttentionSettings defaults = client.createContext(
                 CreateContextRequest.newBuilder().setName("default-tree").setModel(decoderName).build()).getAttention();
-        assertEquals(AttentionSettings.newBuilder().setTopK(32).setLeafBlockSize(64).setBeamWidth(16)
-                .setSinkTokens(4).setLocalWindow(64).build(), defaults);
+        SearchParams search = LlamaModel.DEFAULT_TREE_SEARCH;
+        assertEquals(AttentionSettings.newBuilder().setTopK(search.k())
+                .setLeafBlockSize(LlamaModel.DEFAULT_TREE_SETTINGS.leafCapacity()).setBeamWidth(search.beam())
+                .setSinkTokens(search.sinks()).setLocalWindow(search.window()).build(), defaults,
+                "a decoder context without settings gets the decoder's measured defaults");
 
         AttentionSettings narrow = AttentionSettings.newBuilder().setTopK(8).setLeafBlockSize(16).setBeamWidth(2)
                 .setSinkTokens(2).setLocalWindow(8).build();
