@@ -108,12 +108,25 @@ final class VectorCache {
                     channel.force(true);
                 }
                 moveIntoPlace(partial, file);
+                deleteShorter(identity, count);
             } finally {
                 deleteQuietly(partial);
             }
             return file;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the vector cache " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Shorter files of a stream are prefixes of a longer one (checkpoints of a long encoding): only waste. */
+    private void deleteShorter(String identity, int count) throws IOException {
+        String prefix = prefix(identity);
+        try (Stream<Path> files = Files.list(directory)) {
+            files.filter(f -> {
+                        String name = f.getFileName().toString();
+                        return name.startsWith(prefix) && name.endsWith(SUFFIX) && storedCount(name, prefix) < count;
+                    })
+                    .forEach(VectorCache::deleteQuietly);
         }
     }
 

@@ -46,6 +46,18 @@ class VectorCacheTest {
     }
 
     @Test
+    void aLongerStreamReplacesItsShorterCheckpoints() throws IOException {
+        VectorCache cache = new VectorCache(directory);
+        float[] vectors = randomVectors(100);
+        Path checkpoint = cache.write(IDENTITY, DIM, vectors, 30);
+        Path full = cache.write(IDENTITY, DIM, vectors, 100);
+
+        assertFalse(Files.exists(checkpoint), "the 30-vector checkpoint is a prefix of the full stream");
+        assertTrue(Files.exists(full));
+        assertArrayEquals(Arrays.copyOf(vectors, 20 * DIM), cache.read(IDENTITY, DIM, 20).orElseThrow());
+    }
+
+    @Test
     void aStreamTooShortOrOfOtherInputsIsNotUsed() {
         VectorCache cache = new VectorCache(directory);
         cache.write(IDENTITY, DIM, randomVectors(10), 10);
