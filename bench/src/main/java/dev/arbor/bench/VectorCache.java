@@ -14,7 +14,9 @@ import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
 import java.util.zip.CRC32C;
@@ -119,14 +121,11 @@ final class VectorCache {
     }
 
     /** Shorter files of a stream are prefixes of a longer one (checkpoints of a long encoding): only waste. */
-    private void deleteShorter(String identity, int count) throws IOException {
-        String prefix = prefix(identity);
-        try (Stream<Path> files = Files.list(directory)) {
-            files.filter(f -> {
-                        String name = f.getFileName().toString();
-                        return name.startsWith(prefix) && name.endsWith(SUFFIX) && storedCount(name, prefix) < count;
-                    })
-                    .forEach(VectorCache::deleteQuietly);
+    private void deleteShorter(String identity, int count) {
+        for (StoredStream stored : storedStreams(identity)) {
+            if (stored.count() < count) {
+                deleteQuietly(stored.file());
+            }
         }
     }
 
@@ -140,18 +139,28 @@ final class VectorCache {
     }
 
     private Path[] candidates(String identity, int count) {
+        return storedStreams(identity).stream().filter(stored -> stored.count() >= count).map(StoredStream::file)
+                .toArray(Path[]::new);
+    }
+
+    /** A cached file of one stream and the number of vectors its name says it holds. */
+    private record StoredStream(Path file, long count) {}
+
+    /** The files of the stream {@code identity}, shortest first (names without a count left out). */
+    private List<StoredStream> storedStreams(String identity) {
         if (!Files.isDirectory(directory)) {
-            return new Path[0];
+            return List.of();
         }
         String prefix = prefix(identity);
         try (Stream<Path> files = Files.list(directory)) {
             return files.filter(f -> {
                         String name = f.getFileName().toString();
-                        return name.startsWith(prefix) && name.endsWith(SUFFIX) && storedCount(name, prefix) >= count;
+                        return name.startsWith(prefix) && name.endsWith(SUFFIX);
                     })
-                    .sorted((a, b) -> Long.compare(storedCount(a.getFileName().toString(), prefix),
-                            storedCount(b.getFileName().toString(), prefix)))
-                    .toArray(Path[]::new);
+                    .map(f -> new StoredStream(f, storedCount(f.getFileName().toString(), prefix)))
+                    .filter(stored -> stored.count() >= 0)
+                    .sorted(Comparator.comparingLong(StoredStream::count))
+                    .toList();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot list the vector cache " + directory + ": " + e.getMessage(), e);
         }

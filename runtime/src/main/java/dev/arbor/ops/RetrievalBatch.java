@@ -135,8 +135,7 @@ public final class RetrievalBatch {
 
         private Builder(int heads, int dim, int valueDim) {
             if (dim < 1 || valueDim < 1) {
-                throw new IllegalArgumentException("heads, dim and valueDim must be >= 1, got " + heads + ", " + dim
-                        + ", " + valueDim);
+                throw new IllegalArgumentException("dim and valueDim must be >= 1, got " + dim + " and " + valueDim);
             }
             this.dim = dim;
             this.valueDim = valueDim;
@@ -146,8 +145,7 @@ public final class RetrievalBatch {
         /** Empties the builder for a batch of {@code heads} heads, keeping every array's capacity. */
         public Builder reset(int heads) {
             if (heads < 1) {
-                throw new IllegalArgumentException("heads, dim and valueDim must be >= 1, got " + heads + ", " + dim
-                        + ", " + valueDim);
+                throw new IllegalArgumentException("a batch needs at least one head, got " + heads);
             }
             if (keys.length < heads) {
                 int old = keys.length;
