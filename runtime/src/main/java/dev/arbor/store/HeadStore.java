@@ -109,14 +109,14 @@ public final class HeadStore {
         return Collections.unmodifiableList(valueSegments);
     }
 
-    /** Bytes of key and value rows held, including the unused tail of the last segment and headers. */
+    /** Bytes of memory behind the key and value rows, including the unused tail of the last segments and headers. */
     public long allocatedBytes() {
         long bytes = 0;
         for (Segment segment : keySegments) {
-            bytes += SegmentHeader.BYTES + (long) segment.capacity() * keyDim * Float.BYTES;
+            bytes += segment.allocatedBytes();
         }
         for (Segment segment : valueSegments) {
-            bytes += SegmentHeader.BYTES + (long) segment.capacity() * valueDim * Float.BYTES;
+            bytes += segment.allocatedBytes();
         }
         return bytes;
     }
@@ -155,8 +155,12 @@ public final class HeadStore {
 
     /** Configures a {@link HeadStore}; {@link #keyDim} and {@link #valueDim} are required. */
     public static final class Builder {
-        /** Segments of 256 MiB at dim 64: far below ONNX Runtime's 2 GiB tensor limit, few enough to scan. */
-        private static final long TARGET_SEGMENT_BYTES = 256L << 20;
+        /**
+         * Full segments of at most 64 MiB: far below ONNX Runtime's 2 GiB tensor limit, few enough to
+         * attend segment by segment (a million keys of dim 384 are 31 segments), and small enough that
+         * the unwritten tail of the last one stays a few percent of a long context.
+         */
+        private static final long TARGET_SEGMENT_BYTES = 64L << 20;
 
         private int keyDim;
         private int valueDim;
@@ -175,7 +179,7 @@ public final class HeadStore {
             return this;
         }
 
-        /** Rows per segment; defaults to the largest power of two keeping a key segment within 256 MiB. */
+        /** Rows per full segment; defaults to the largest power of two keeping a segment within 64 MiB. */
         public Builder segmentRows(int segmentRows) {
             this.segmentRows = segmentRows;
             return this;

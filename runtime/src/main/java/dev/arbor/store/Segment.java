@@ -11,36 +11,43 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
 /**
- * A fixed-capacity block of rows of one kind (keys or values) behind a {@link SegmentHeader}, either
- * in direct memory or memory-mapped from a file. Rows are little-endian and row-major, so
+ * A block of up to {@code capacity} rows of one kind (keys or values) behind a {@link SegmentHeader},
+ * either in direct memory or memory-mapped from a file. Rows are little-endian and row-major, so
  * {@link #rows()} can be handed to {@code OnnxTensor.createTensor} as a {@code [rows, dim]} tensor
  * without a copy.
+ *
+ * <p>The memory behind a segment grows with its rows, doubling from {@value #FIRST_ROWS} rows up to
+ * its capacity, so a small context does not pay for a whole segment and a long one wastes at most the
+ * unwritten part of its last segment. A direct segment grows by copying into a larger buffer (each row
+ * is copied at most once on average); a mapped one extends its file and maps it again. A view from
+ * {@link #rows()} stays valid, but a longer one needs a new call.
  */
 public final class Segment {
-    private final ByteBuffer whole;
-    private final FloatBuffer floats;
+    static final int FIRST_ROWS = 1024;
+
     private final SegmentHeader.Kind kind;
     private final int dim;
     private final int capacity;
+    private final Path file;
+    private ByteBuffer whole;
+    private FloatBuffer floats;
     private int rows;
 
-    private Segment(ByteBuffer whole, SegmentHeader header) {
-        this.whole = whole.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+    private Segment(ByteBuffer whole, SegmentHeader header, Path file) {
         this.kind = header.kind();
         this.dim = header.dim();
         this.capacity = header.capacity();
         this.rows = header.rows();
-        this.floats = this.whole.slice(SegmentHeader.BYTES, capacity * dim * Float.BYTES)
-                .order(ByteOrder.LITTLE_ENDIAN)
-                .asFloatBuffer();
+        this.file = file;
+        hold(whole);
     }
 
     /** A new, empty segment in direct memory. */
     static Segment inMemory(SegmentHeader.Kind kind, int dim, int capacity) {
         SegmentHeader header = new SegmentHeader(kind, VectorFormat.FP32, dim, capacity, 0);
-        ByteBuffer buffer = ByteBuffer.allocateDirect(byteSize(dim, capacity));
+        ByteBuffer buffer = ByteBuffer.allocateDirect(byteSize(dim, firstRows(dim, capacity)));
         header.writeTo(buffer);
-        return new Segment(buffer, header);
+        return new Segment(buffer, header, null);
     }
 
     /** A new, empty segment memory-mapped from {@code file}, which must not exist yet. */
@@ -48,9 +55,9 @@ public final class Segment {
         SegmentHeader header = new SegmentHeader(kind, VectorFormat.FP32, dim, capacity, 0);
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
                 StandardOpenOption.WRITE)) {
-            ByteBuffer buffer = channel.map(FileChannel.MapMode.READ_WRITE, 0, byteSize(dim, capacity));
+            ByteBuffer buffer = channel.map(FileChannel.MapMode.READ_WRITE, 0, byteSize(dim, firstRows(dim, capacity)));
             header.writeTo(buffer);
-            return new Segment(buffer, header);
+            return new Segment(buffer, header, file);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create KV segment " + file + ": " + e.getMessage(), e);
         }
@@ -61,13 +68,21 @@ public final class Segment {
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             ByteBuffer buffer = channel.map(FileChannel.MapMode.READ_WRITE, 0, Files.size(file));
             SegmentHeader header = SegmentHeader.readFrom(buffer);
-            if (buffer.capacity() < byteSize(header.dim(), header.capacity())) {
-                throw new IllegalArgumentException("KV segment " + file + " is shorter than its header says");
+            if (buffer.capacity() < byteSize(header.dim(), header.rows())) {
+                throw new IllegalArgumentException("KV segment " + file + " is shorter than its header says: "
+                        + header.rows() + " rows of dim " + header.dim() + " need "
+                        + byteSize(header.dim(), header.rows()) + " bytes, the file has " + buffer.capacity());
             }
-            return new Segment(buffer, header);
+            return new Segment(buffer, header, file);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open KV segment " + file + ": " + e.getMessage(), e);
         }
+    }
+
+    /** Checks up front that a full segment fits one ONNX Runtime tensor, then starts small. */
+    private static int firstRows(int dim, int capacity) {
+        byteSize(dim, capacity);
+        return Math.min(capacity, FIRST_ROWS);
     }
 
     private static int byteSize(int dim, int capacity) {
@@ -87,8 +102,14 @@ public final class Segment {
         return dim;
     }
 
+    /** Rows the segment holds when full. */
     public int capacity() {
         return capacity;
+    }
+
+    /** Bytes of memory (or file) behind the segment now, header included. */
+    public long allocatedBytes() {
+        return whole.capacity();
     }
 
     public int rowCount() {
@@ -108,9 +129,34 @@ public final class Segment {
     }
 
     void append(float[] row) {
+        if ((long) (rows + 1) * dim > floats.capacity()) {
+            grow();
+        }
         floats.put(rows * dim, row, 0, dim);
         rows++;
         SegmentHeader.writeRows(whole, rows);
+    }
+
+    private void grow() {
+        int size = byteSize(dim, (int) Math.min(capacity, 2L * floats.capacity() / dim));
+        if (file == null) {
+            ByteBuffer larger = ByteBuffer.allocateDirect(size);
+            larger.put(0, whole, 0, SegmentHeader.BYTES + rows * dim * Float.BYTES);
+            hold(larger);
+            return;
+        }
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            hold(channel.map(FileChannel.MapMode.READ_WRITE, 0, size));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot extend KV segment " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void hold(ByteBuffer buffer) {
+        whole = buffer.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        floats = whole.slice(SegmentHeader.BYTES, whole.capacity() - SegmentHeader.BYTES)
+                .order(ByteOrder.LITTLE_ENDIAN)
+                .asFloatBuffer();
     }
 
     void read(int row, float[] destination, int offset) {

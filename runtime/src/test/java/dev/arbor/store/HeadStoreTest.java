@@ -54,6 +54,42 @@ class HeadStoreTest {
     }
 
     @Test
+    void memoryGrowsWithTheRowsAndKeepsThemInPlace() throws IOException {
+        int segmentRows = 4 * Segment.FIRST_ROWS + 100;
+        HeadStore inMemory = HeadStore.builder().keyDim(2).valueDim(1).segmentRows(segmentRows).build();
+        HeadStore mapped = HeadStore.builder().keyDim(2).valueDim(1).segmentRows(segmentRows)
+                .directory(directory).build();
+        int rows = segmentRows + 3;
+        long smallStoreBytes = 0;
+        for (int i = 0; i < rows; i++) {
+            inMemory.append(new float[] {i, -i}, new float[] {i / 2f});
+            mapped.append(new float[] {i, -i}, new float[] {i / 2f});
+            if (i == 9) {
+                smallStoreBytes = inMemory.allocatedBytes();
+            }
+        }
+        long firstSegmentBytes = 2L * SegmentHeader.BYTES + (long) Segment.FIRST_ROWS * 3 * Float.BYTES;
+        assertEquals(firstSegmentBytes, smallStoreBytes, "ten rows should not allocate a whole segment");
+        for (HeadStore store : new HeadStore[] {inMemory, mapped}) {
+            for (int i = 0; i < rows; i += 97) {
+                assertArrayEquals(new float[] {i, -i}, store.key(i));
+                assertArrayEquals(new float[] {i / 2f}, store.value(i));
+            }
+            Segment full = store.keySegments().get(0);
+            assertEquals(segmentRows, full.rowCount());
+            assertEquals(SegmentHeader.BYTES + (long) segmentRows * 2 * Float.BYTES, full.allocatedBytes());
+            FloatBuffer view = full.rows();
+            assertEquals(segmentRows - 1f, view.get(2 * (segmentRows - 1)));
+        }
+        Segment reopened = Segment.open(directory.resolve("keys-00000.seg"));
+        assertEquals(segmentRows, reopened.rowCount());
+        assertEquals(-(segmentRows - 1f), reopened.rows().get(2 * segmentRows - 1));
+        Segment partial = Segment.open(directory.resolve("values-00001.seg"));
+        assertEquals(3, partial.rowCount());
+        assertEquals(segmentRows / 2f, partial.rows().get(0));
+    }
+
+    @Test
     void onnxRuntimeReadsASegmentWithoutCopying() throws OrtException {
         HeadStore store = HeadStore.builder().keyDim(4).valueDim(4).build();
         for (int i = 0; i < 5; i++) {
