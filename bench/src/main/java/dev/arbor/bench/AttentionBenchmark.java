@@ -138,11 +138,7 @@ public final class AttentionBenchmark implements Callable<Integer> {
                 for (int t = 0; corpusKeys == null && t < n; t++) {
                     source.keyValue(t, noise, keyRows, t * dim, valueRows, t * dim);
                 }
-                HeadStore store = HeadStore.builder()
-                        .keyDim(dim)
-                        .valueDim(dim)
-                        .segmentRows(segmentRows())
-                        .build();
+                HeadStore store = HeadStore.builder().keyDim(dim).valueDim(dim).build();
                 AttentionTree tree = AttentionTree.builder().store(store).settings(treeSettings()).build();
                 double insertSeconds = appendAll(tree, keyRows, valueRows);
                 List<TensorData> keySegments = tensors("keys", store.keySegments());
@@ -293,7 +289,7 @@ public final class AttentionBenchmark implements Callable<Integer> {
             source.keyValue(t, noise, keyRows, t * dim, valueRows, t * dim);
         }
         AttentionTree tree = AttentionTree.builder()
-                .store(HeadStore.builder().keyDim(dim).valueDim(dim).segmentRows(count).build())
+                .store(HeadStore.builder().keyDim(dim).valueDim(dim).build())
                 .build();
         int saved = n;
         n = count;
@@ -346,12 +342,6 @@ public final class AttentionBenchmark implements Callable<Integer> {
             settings.leafCapacity(leaf);
         }
         return settings.build();
-    }
-
-    /** One segment for the whole head when it fits in 256 MiB, sized to n so no memory sits unused. */
-    private int segmentRows() {
-        int defaultRows = HeadStore.builder().keyDim(dim).valueDim(dim).build().segmentRows();
-        return Math.min(defaultRows, Integer.highestOneBit(Math.max(1, n - 1)) << 1);
     }
 
     private List<TensorData> tensors(String name, List<Segment> segments) {
