@@ -250,9 +250,15 @@ final class GroupRetriever {
             float[] scores = w.scannedScores[g];
             TopK top = w.top[g];
             for (int i = 0; i < count; i++) {
-                float score = Dot.dot(query, 0, w.scannedKeys, (start + i) * dim, dim);
-                scores[start + i] = score;
-                top.offer(score, positions[i]);
+                scores[start + i] = Dot.dot(query, 0, w.scannedKeys, (start + i) * dim, dim);
+            }
+            // Most keys of a leaf past the first few score under the k-th best: skip the heap for them.
+            float threshold = top.threshold();
+            for (int i = 0; i < count; i++) {
+                if (scores[start + i] >= threshold) {
+                    top.offer(scores[start + i], positions[i]);
+                    threshold = top.threshold();
+                }
             }
         }
         System.arraycopy(positions, 0, w.scannedPositions, start, count);
@@ -268,7 +274,9 @@ final class GroupRetriever {
     private int prunedSummaries(Scratch w, int[] always) {
         int dim = nodes.keyDim;
         int valueDim = nodes.valueDim;
-        w.ensureRemoved(w.prunedCount, dim, valueDim);
+        // A decoder's trees hold its sinks and window out, so usually nothing is removed.
+        boolean removes = always.length > 0;
+        w.ensureRemoved(removes ? w.prunedCount : 0, dim, valueDim);
         for (int position : always) {
             int node = leafIndex.leafOf(position);
             if (w.nodeKind(node) == Scratch.SCANNED) {
@@ -297,28 +305,29 @@ final class GroupRetriever {
         for (int taken = 0; taken < w.prunedCount; taken++) {
             int slot = budget < w.prunedCount ? w.nextBest() : taken;
             int node = w.pruned[slot];
-            int keys = nodes.keyCount[node] - w.removedCounts[slot];
+            int keys = nodes.keyCount[node] - (removes ? w.removedCounts[slot] : 0);
             if (keys == 0) {
                 continue;
             }
-            if (taken >= budget) {
-                folded += keys;
-                for (int d = 0; d < dim; d++) {
-                    w.foldedKey[d] += nodes.keySum[node * dim + d] - w.removedKeys[slot * dim + d];
-                }
-                for (int d = 0; d < valueDim; d++) {
-                    w.foldedValue[d] += nodes.valueSum[node * valueDim + d] - w.removedValues[slot * valueDim + d];
-                }
-                continue;
-            }
+            boolean fold = taken >= budget;
+            float[] keyTarget = fold ? w.foldedKey : w.prunedKeys;
+            float[] valueTarget = fold ? w.foldedValue : w.prunedValues;
+            int keyAt = fold ? 0 : shared * dim;
+            int valueAt = fold ? 0 : shared * valueDim;
+            float keyWeight = fold ? 1f : 1f / keys;
             for (int d = 0; d < dim; d++) {
-                w.prunedKeys[shared * dim + d] = (nodes.keySum[node * dim + d] - w.removedKeys[slot * dim + d]) / keys;
+                float sum = nodes.keySum[node * dim + d] - (removes ? w.removedKeys[slot * dim + d] : 0f);
+                keyTarget[keyAt + d] = (fold ? keyTarget[keyAt + d] : 0f) + keyWeight * sum;
             }
             for (int d = 0; d < valueDim; d++) {
-                w.prunedValues[shared * valueDim + d] =
-                        nodes.valueSum[node * valueDim + d] - w.removedValues[slot * valueDim + d];
+                float sum = nodes.valueSum[node * valueDim + d] - (removes ? w.removedValues[slot * valueDim + d] : 0f);
+                valueTarget[valueAt + d] = (fold ? valueTarget[valueAt + d] : 0f) + sum;
             }
-            w.prunedCounts[shared++] = keys;
+            if (fold) {
+                folded += keys;
+            } else {
+                w.prunedCounts[shared++] = keys;
+            }
         }
         if (folded > 0) {
             for (int d = 0; d < dim; d++) {
