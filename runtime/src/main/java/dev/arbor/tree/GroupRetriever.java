@@ -18,7 +18,8 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Every query gets its own top-k, and its own remainder per scanned leaf (the leaf's keys outside
  * its fine positions, with a key moved along that query to their log-mean-exp score, as in
  * {@link TreeRetriever}). The pruned subtrees and the sinks and window are the group's, so their
- * summaries are computed once. All working arrays live in the caller's {@link GroupRetrieval}.
+ * summaries are computed once; past {@link #PRUNED_SUMMARY_BUDGET} the lightest pruned subtrees (by
+ * estimated softmax mass) share one summary. All working arrays live in the caller's {@link GroupRetrieval}.
  */
 final class GroupRetriever {
     private static final VectorSpecies<Float> LANES = FloatVector.SPECIES_256;
