@@ -294,43 +294,35 @@ final class GroupRetriever {
             Dot.add(w.value, 0, w.removedValues, slot * valueDim, valueDim);
         }
         w.ensurePrunedSummaries(w.prunedCount, dim, valueDim);
-        int budget = w.prunedCount;
-        if (w.prunedCount > PRUNED_SUMMARY_BUDGET) {
-            budget = PRUNED_SUMMARY_BUDGET - 1;
+        boolean folds = w.prunedCount > PRUNED_SUMMARY_BUDGET;
+        int alone = folds ? PRUNED_SUMMARY_BUDGET - 1 : w.prunedCount;
+        int folded = 0;
+        if (folds) {
             w.rank(w.prunedMass, w.prunedCount);
+            folded = foldEverything(w, removes);
         }
         int shared = 0;
-        int folded = 0;
-        Arrays.fill(w.foldedKey, 0, dim, 0f);
-        Arrays.fill(w.foldedValue, 0, valueDim, 0f);
-        for (int taken = 0; taken < w.prunedCount; taken++) {
-            int slot = budget < w.prunedCount ? w.nextBest() : taken;
+        for (int taken = 0; taken < alone; taken++) {
+            int slot = folds ? w.nextBest() : taken;
             int node = w.pruned[slot];
             int keys = nodes.keyCount[node] - (removes ? w.removedCounts[slot] : 0);
             if (keys == 0) {
                 continue;
             }
-            boolean fold = taken >= budget;
-            float[] keyTarget = fold ? w.foldedKey : w.prunedKeys;
-            float[] valueTarget = fold ? w.foldedValue : w.prunedValues;
-            int keyAt = fold ? 0 : shared * dim;
-            int valueAt = fold ? 0 : shared * valueDim;
-            float keyWeight = fold ? 1f : 1f / keys;
             for (int d = 0; d < dim; d++) {
                 float sum = nodes.keySum[node * dim + d] - (removes ? w.removedKeys[slot * dim + d] : 0f);
-                keyTarget[keyAt + d] = (fold ? keyTarget[keyAt + d] : 0f) + keyWeight * sum;
+                w.prunedKeys[shared * dim + d] = sum / keys;
+                w.foldedKey[d] -= sum;
             }
             for (int d = 0; d < valueDim; d++) {
                 float sum = nodes.valueSum[node * valueDim + d] - (removes ? w.removedValues[slot * valueDim + d] : 0f);
-                valueTarget[valueAt + d] = (fold ? valueTarget[valueAt + d] : 0f) + sum;
+                w.prunedValues[shared * valueDim + d] = sum;
+                w.foldedValue[d] -= sum;
             }
-            if (fold) {
-                folded += keys;
-            } else {
-                w.prunedCounts[shared++] = keys;
-            }
+            folded -= keys;
+            w.prunedCounts[shared++] = keys;
         }
-        if (folded > 0) {
+        if (folds && folded > 0) {
             for (int d = 0; d < dim; d++) {
                 w.prunedKeys[shared * dim + d] = w.foldedKey[d] / folded;
             }
@@ -338,6 +330,35 @@ final class GroupRetriever {
             w.prunedCounts[shared++] = folded;
         }
         return shared;
+    }
+
+    /**
+     * Starts the folded summary as every pruned key: the pruned subtrees and the scanned leaves split
+     * the tree, so that is the root less the scanned leaves (less the sinks and window inside pruned
+     * subtrees). The subtrees summarised alone are then taken out of it, so the many light subtrees
+     * folded together are never read one by one. Returns the keys it holds.
+     */
+    private int foldEverything(Scratch w, boolean removes) {
+        int dim = nodes.keyDim;
+        int valueDim = nodes.valueDim;
+        int root = nodes.root;
+        System.arraycopy(nodes.keySum, root * dim, w.foldedKey, 0, dim);
+        System.arraycopy(nodes.valueSum, root * valueDim, w.foldedValue, 0, valueDim);
+        int keys = nodes.keyCount[root];
+        for (int l = 0; l < w.scannedLeafCount; l++) {
+            int leaf = w.scannedLeaves[l];
+            keys -= nodes.keyCount[leaf];
+            subtract(nodes.keySum, leaf * dim, w.foldedKey, dim);
+            subtract(nodes.valueSum, leaf * valueDim, w.foldedValue, valueDim);
+        }
+        if (removes) {
+            for (int slot = 0; slot < w.prunedCount; slot++) {
+                keys -= w.removedCounts[slot];
+                subtract(w.removedKeys, slot * dim, w.foldedKey, dim);
+                subtract(w.removedValues, slot * valueDim, w.foldedValue, valueDim);
+            }
+        }
+        return keys;
     }
 
     /** Query g's top-k, then the sinks and window it lacks; marks them in the scratch's position marks. */
@@ -452,6 +473,13 @@ final class GroupRetriever {
         System.arraycopy(nodes.keySum, leaf * dim, out.summaryKeys[g], s * dim, dim);
         System.arraycopy(nodes.valueSum, leaf * valueDim, out.summaryValueSums[g], s * valueDim, valueDim);
         return s;
+    }
+
+    /** {@code target[0 .. length) -= source[offset ..]}. */
+    private static void subtract(float[] source, int offset, float[] target, int length) {
+        for (int d = 0; d < length; d++) {
+            target[d] -= source[offset + d];
+        }
     }
 
     /** Σ exp(scale·(scores[i] − max)) over {@code [from, to)}; -∞ scores add nothing. */
