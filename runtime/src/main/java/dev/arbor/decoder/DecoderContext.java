@@ -19,7 +19,8 @@ public final class DecoderContext {
     DecoderContext(LlamaConfig config, SearchParams treeParams, TreeSettings treeSettings, int initialCapacity) {
         this.treeParams = treeParams;
         for (int l = 0; l < config.layers(); l++) {
-            layers.add(new KvCache(config.kvHeads(), config.headSize(), treeSettings, initialCapacity));
+            layers.add(new KvCache(config.kvHeads(), config.headSize(), treeSettings, initialCapacity,
+                    treeParams.sinks(), treeParams.window()));
         }
     }
 
@@ -28,7 +29,10 @@ public final class DecoderContext {
         return treeParams;
     }
 
-    /** Changes how tree attention retrieves from now on, e.g. per request; the cached keys stay. */
+    /**
+     * Changes how tree attention retrieves from now on, e.g. per request; the cached keys stay. The sinks
+     * and window the context was created with stay attended finely even if {@code params} asks for fewer.
+     */
     public void treeParams(SearchParams params) {
         if (params == null) {
             throw new IllegalArgumentException("tree search parameters must be set");

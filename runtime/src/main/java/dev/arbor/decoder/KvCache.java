@@ -6,6 +6,7 @@ import dev.arbor.ops.RetrievalBatch;
 import dev.arbor.store.HeadStore;
 import dev.arbor.tree.AttentionTree;
 import dev.arbor.tree.GroupRetrieval;
+import dev.arbor.tree.SearchParams;
 import dev.arbor.tree.TreeSettings;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
@@ -16,6 +17,13 @@ import java.util.List;
  * first {@code n} positions are one contiguous slice ONNX Runtime reads without a copy. Each kv head's
  * keys and values also go into its {@link AttentionTree} (over its own {@link HeadStore}), kept current
  * on every append so any request may use tree attention.
+ *
+ * <p>The trees hold only the positions tree attention would not attend finely anyway: not the first
+ * {@code heldSinks} positions, and each later position only once it has left the last {@code heldWindow}.
+ * Attention takes those held-out positions whole ({@link #heldOut}), so a search never has to take
+ * them back out of the subtree summaries it prunes: with them inside, every search found each sink and
+ * window key's subtree and subtracted its rows, a cost that grew with the tree's depth. Tree position
+ * {@code t} is cache position {@code heldSinks + t}.
  */
 final class KvCache {
     /** Small segments: a context allocates one per head up front, and a decoder has layers × kv heads. */
@@ -23,6 +31,10 @@ final class KvCache {
 
     private final int kvDim;
     private final int headSize;
+    private final int heldSinks;
+    private final int heldWindow;
+    /** Positions in every tree: the cache positions {@code [heldSinks, heldSinks + treeSize)}. */
+    private int treeSize;
     private final List<AttentionTree> trees = new ArrayList<>();
     /**
      * Per kv head, reused by that head's tree retrievals: a sequence decodes one step at a time, and a
@@ -38,9 +50,19 @@ final class KvCache {
     private FloatBuffer values;
     private int size;
 
-    KvCache(int kvHeads, int headSize, TreeSettings treeSettings, int initialCapacity) {
+    /**
+     * A cache whose trees leave out the first {@code heldSinks} positions and the last {@code heldWindow}
+     * (the sinks and window of the tree search the context starts with).
+     */
+    KvCache(int kvHeads, int headSize, TreeSettings treeSettings, int initialCapacity, int heldSinks, int heldWindow) {
+        if (heldSinks < 0 || heldWindow < 0) {
+            throw new IllegalArgumentException(
+                    "held-out sinks and window must be zero or more, got " + heldSinks + " and " + heldWindow);
+        }
         this.kvDim = kvHeads * headSize;
         this.headSize = headSize;
+        this.heldSinks = heldSinks;
+        this.heldWindow = heldWindow;
         this.retrievals = new GroupRetrieval[kvHeads];
         this.batch = RetrievalBatch.builder(1, headSize, headSize);
         for (int h = 0; h < kvHeads; h++) {
@@ -58,16 +80,44 @@ final class KvCache {
         ensureCapacity(size + count);
         keys.put(size * kvDim, newKeys, newKeys.position(), newKeys.remaining());
         values.put(size * kvDim, newValues, newValues.position(), newValues.remaining());
+        size += count;
         float[] key = new float[headSize];
         float[] value = new float[headSize];
-        for (int p = size; p < size + count; p++) {
+        for (int p = heldSinks + treeSize; p < size - heldWindow; p++) {
             for (int h = 0; h < trees.size(); h++) {
                 keys.get(p * kvDim + h * headSize, key);
                 values.get(p * kvDim + h * headSize, value);
                 trees.get(h).append(key, value);
             }
+            treeSize++;
         }
-        size += count;
+    }
+
+    /** The cache position of tree position {@code treePosition}. */
+    int cachePosition(int treePosition) {
+        return heldSinks + treePosition;
+    }
+
+    /**
+     * {@code params} as the trees see them: the sinks and window it asks for beyond the held-out ones,
+     * counted in tree positions (held-out positions are attended whatever {@code params} asks).
+     */
+    SearchParams treeParams(SearchParams params) {
+        int sinks = Math.max(0, params.sinks() - heldSinks);
+        int window = Math.max(0, params.window() - heldWindow);
+        if (sinks == params.sinks() && window == params.window()) {
+            return params;
+        }
+        return params.toBuilder().sinks(sinks).window(window).build();
+    }
+
+    /**
+     * The positions no tree holds, ascending, as {@code [from0, to0, from1, to1]}: the held-out sinks,
+     * then the recent positions not yet in the trees (empty ranges when there are none).
+     */
+    int[] heldOut() {
+        int sinkEnd = Math.min(heldSinks, size);
+        return new int[] {0, sinkEnd, Math.max(sinkEnd, heldSinks + treeSize), size};
     }
 
     /** The attention tree over one kv head's keys. */

@@ -18,7 +18,8 @@ import java.util.Map;
 /**
  * A chunk of tokens' query heads attending through the attention trees: the trees choose from the
  * context before the chunk (each kv head's {@link dev.arbor.tree.AttentionTree} is asked once for its
- * group of query heads: sinks + window + each query's top-k positions + summaries of the rest), each
+ * group of query heads: each query's top-k positions + summaries of the rest), the sinks and window the
+ * trees hold out ({@link KvCache#heldOut}) are attended finely, each
  * query also attends finely to the chunk's own positions up to itself, and the layer's
  * {@link LlamaGraphs#treeAttentionOutput} graph attends and finishes the layer in one ONNX Runtime run.
  * A chunk of one token is a decode step; a longer chunk is a prefill that runs the layer graphs once
@@ -88,17 +89,24 @@ final class TreeAttention {
         int kvHeads = c.kvHeads();
         int group = c.groupSize();
         int start = cache.size();
+        int[] heldOut = cache.heldOut();
+        SearchParams treeParams = cache.treeParams(params);
         RetrievalBatch.Builder builder = cache.batch(tokens * heads);
         for (int t = 0; t < tokens; t++) {
             for (int kvHead = 0; kvHead < kvHeads; kvHead++) {
                 GroupRetrieval retrieval = cache.retrieval(kvHead);
                 int firstRow = t * heads + kvHead * group;
-                cache.tree(kvHead).retrieve(q, firstRow * hs, group, scale, params, retrieval);
+                cache.tree(kvHead).retrieve(q, firstRow * hs, group, scale, treeParams, retrieval);
                 for (int g = 0; g < group; g++) {
                     int row = firstRow + g;
                     int[] positions = retrieval.finePositions(g);
                     for (int i = 0; i < retrieval.fineCount(g); i++) {
-                        builder.addKey(row, (long) positions[i] * kvHeads + kvHead);
+                        builder.addKey(row, (long) cache.cachePosition(positions[i]) * kvHeads + kvHead);
+                    }
+                    for (int range = 0; range < heldOut.length; range += 2) {
+                        for (int position = heldOut[range]; position < heldOut[range + 1]; position++) {
+                            builder.addKey(row, (long) position * kvHeads + kvHead);
+                        }
                     }
                     if (tokens == 1) {
                         // Each kv head has its own retrieval, untouched until the batch is built.

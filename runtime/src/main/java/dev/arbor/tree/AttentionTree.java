@@ -38,7 +38,7 @@ public final class AttentionTree {
     private final TreeNodes nodes;
     private final LeafIndex leafIndex = new LeafIndex();
     private final LeafCodes codes;
-    private final LeafKeys leafKeys;
+    private final LeafRows leafRows;
     private final TreeSearcher searcher;
     private final TreeAttention attention;
     private final TreeRetriever retriever;
@@ -53,11 +53,11 @@ public final class AttentionTree {
         this.valueDim = store.valueDim();
         this.nodes = new TreeNodes(keyDim, valueDim);
         this.codes = new LeafCodes(keyDim);
-        this.leafKeys = new LeafKeys(keyDim);
+        this.leafRows = new LeafRows(keyDim, valueDim);
         this.searcher = new TreeSearcher(nodes, store, codes, settings.leafCapacity());
         this.attention = new TreeAttention(nodes, store, searcher, leafIndex, settings.leafCapacity());
         this.retriever = new TreeRetriever(nodes, store, searcher, leafIndex);
-        this.groupRetriever = new GroupRetriever(nodes, store, searcher, leafIndex, leafKeys, retriever);
+        this.groupRetriever = new GroupRetriever(nodes, store, searcher, leafIndex, leafRows, retriever);
         float[] key = new float[keyDim];
         float[] value = new float[valueDim];
         for (long position = 0; position < store.size(); position++) {
@@ -162,7 +162,7 @@ public final class AttentionTree {
 
     /** Bytes the tree itself takes (nodes, leaf key codes, the position-to-leaf index), excluding the store. */
     public long treeBytes() {
-        return nodes.bytes() + codes.bytes() + leafKeys.bytes() + leafIndex.bytes();
+        return nodes.bytes() + codes.bytes() + leafRows.bytes() + leafIndex.bytes();
     }
 
     // Read access for graphs that walk the tree in ONNX Runtime.
@@ -270,7 +270,7 @@ public final class AttentionTree {
         nodes.refreshSketch(node);
         nodes.addMember(node, position);
         codes.append(node, nodes.memberCount[node] - 1, key, 0);
-        leafKeys.append(node, nodes.memberCount[node] - 1, key, 0);
+        leafRows.append(node, nodes.memberCount[node] - 1, key, value);
         leafIndex.set(position, node);
         if (nodes.memberCount[node] == settings.leafCapacity()) {
             splitLeaf(node);
@@ -310,6 +310,8 @@ public final class AttentionTree {
         nodes.clearSummary(leaf);
         float[] leftKeys = new float[(count - rightCount) * keyDim];
         float[] rightKeys = new float[rightCount * keyDim];
+        float[] leftValues = new float[(count - rightCount) * valueDim];
+        float[] rightValues = new float[rightCount * valueDim];
         float[] value = new float[valueDim];
         for (int i = 0; i < count; i++) {
             int target = right[i] ? sibling : leaf;
@@ -317,6 +319,8 @@ public final class AttentionTree {
             nodes.addKey(target, keys, i * keyDim, value);
             float[] sideKeys = right[i] ? rightKeys : leftKeys;
             System.arraycopy(keys, i * keyDim, sideKeys, nodes.memberCount[target] * keyDim, keyDim);
+            float[] sideValues = right[i] ? rightValues : leftValues;
+            System.arraycopy(value, 0, sideValues, nodes.memberCount[target] * valueDim, valueDim);
             nodes.addMember(target, positions[i]);
             leafIndex.set(positions[i], target);
         }
@@ -327,8 +331,8 @@ public final class AttentionTree {
         nodes.refreshSketch(sibling);
         codes.rewrite(leaf, leftKeys, count - rightCount);
         codes.rewrite(sibling, rightKeys, rightCount);
-        leafKeys.rewrite(leaf, leftKeys, count - rightCount);
-        leafKeys.rewrite(sibling, rightKeys, rightCount);
+        leafRows.rewrite(leaf, leftKeys, leftValues, count - rightCount);
+        leafRows.rewrite(sibling, rightKeys, rightValues, rightCount);
         attachSibling(leaf, sibling);
     }
 

@@ -56,6 +56,39 @@ class GroupRetrievalTest {
     }
 
     @Test
+    void prunedSubtreesPastTheBudgetAreFoldedWithoutLosingAKey() {
+        List<float[]> keys = TestVectors.clustered(3000, DIM, 10, 71);
+        List<float[]> values = TestVectors.gaussian(3000, DIM, 72);
+        AttentionTree tree = TestVectors.treeOf(keys, values, SMALL);
+        // A wide beam over a deep tree prunes far more subtrees than the budget.
+        SearchParams params = SearchParams.builder().k(4).beam(24).sinks(0).window(0).build();
+        float[] queries = queries(2, 73);
+        GroupRetrieval retrieval = new GroupRetrieval(DIM, DIM);
+        tree.retrieve(queries, 0, 2, 0.35f, params, retrieval);
+
+        double[] expected = new double[DIM];
+        values.forEach(v -> addTo(expected, v, 1));
+        for (int g = 0; g < 2; g++) {
+            int scannedLeavesAtMost = params.beam() * TreeSearcher.CODED_LEAF_WIDENING;
+            assertTrue(retrieval.summaryCount(g) <= GroupRetriever.PRUNED_SUMMARY_BUDGET + scannedLeavesAtMost,
+                    "query " + g + " has " + retrieval.summaryCount(g) + " summaries");
+            double[] valueSum = new double[DIM];
+            int counted = retrieval.fineCount(g);
+            for (int i = 0; i < retrieval.fineCount(g); i++) {
+                addTo(valueSum, values.get(retrieval.finePositions(g)[i]), 1);
+            }
+            for (int s = 0; s < retrieval.summaryCount(g); s++) {
+                counted += (int) retrieval.summaryCounts(g)[s];
+                addTo(valueSum, Arrays.copyOfRange(retrieval.summaryValueSums(g), s * DIM, (s + 1) * DIM), 1);
+            }
+            assertEquals(3000, counted, "query " + g + ": fine keys and summaries count every key once");
+            for (int d = 0; d < DIM; d++) {
+                assertEquals(expected[d], valueSum[d], 1e-2, "query " + g + ", value sum in dimension " + d);
+            }
+        }
+    }
+
+    @Test
     void aBeamOverEveryLeafGivesEachQueryItsOwnExactTopKAndExactSoftmaxMass() {
         List<float[]> keys = TestVectors.gaussian(2000, DIM, 64);
         AttentionTree tree = TestVectors.treeOf(keys, TestVectors.gaussian(2000, DIM, 65), SMALL);
