@@ -11,7 +11,8 @@ import java.util.BitSet;
  * {@code n·exp(s·q·mean + s²·Var(q·k)/2) · (mean value)}: the mean of {@code exp} over the subtree if
  * its scores were normally distributed. Without the variance term the mass of a wide subtree is
  * underestimated (Jensen); with it, a subtree spanning several clusters (scores far from normal) would
- * be overestimated, so the term is capped by the subtree's box bound, which no key in it exceeds.
+ * be overestimated, so an internal subtree's term is capped by its box bound, which no key in it
+ * exceeds (a leaf's, one cluster, is left uncapped: see {@link #coarseLogit}).
  * Sinks and window keys inside a pruned subtree are taken out of its summary, so each key counts once.
  * When nothing is pruned (k ≥ N) the result is full softmax attention.
  *
@@ -351,7 +352,11 @@ final class TreeAttention {
 
     /**
      * The log of the mean of {@code exp(scale·q·k)} over a pruned subtree, from the q·k statistics the
-     * search recorded (computed here where it recorded none), capped by the subtree's box bound.
+     * search recorded (computed here where it recorded none), capped by the box bound of an internal
+     * subtree. A leaf is one 2-means cluster, whose scores are near enough normal that the cap never
+     * bound on one (none of ~555 pruned leaves per call on 65,536 synthetic keys; rel_error unchanged to
+     * six digits at 262,144 synthetic and MiniLM keys without it), while reading its box, 2·dim floats
+     * far from the other nodes', was about a tenth of an attention call (most pruned subtrees are leaves).
      */
     private float coarseLogit(float[] query, float scale, Retrieval retrieval, int i) {
         int node = retrieval.prunedNodes[i];
@@ -361,7 +366,10 @@ final class TreeAttention {
             mean = nodes.meanScore(query, node);
             variance = nodes.scoreVariance(query, node);
         }
-        return cappedGaussianLogit(scale, mean, variance, nodes.bound(query, node));
+        if (nodes.isLeaf(node)) {
+            return gaussianLogit(scale, mean, variance);
+        }
+        return Math.min(gaussianLogit(scale, mean, variance), scale * nodes.bound(query, node));
     }
 
     /** {@link #coarseLogit} of a subtree's keys without the ones attended finely. */
@@ -376,15 +384,13 @@ final class TreeAttention {
         }
         float mean = Dot.dot(query, 0, sums, 0, keyDim) / count;
         float variance = nodes.scoreVariance(query, sums, squares, 0, count);
-        return cappedGaussianLogit(scale, mean, variance, nodes.bound(query, node));
+        // Few subtrees hold sinks or window keys: each keeps the cap of its box bound, leaf or not.
+        return Math.min(gaussianLogit(scale, mean, variance), scale * nodes.bound(query, node));
     }
 
-    /**
-     * log mean exp(scale·q·k) for q·k normal of that mean and variance, capped by the scale times
-     * {@code bound}, which no key of the subtree exceeds.
-     */
-    private static float cappedGaussianLogit(float scale, float mean, float variance, float bound) {
-        return Math.min(scale * mean + scale * scale * variance / 2, scale * bound);
+    /** log mean exp(scale·q·k) for q·k normal of that mean and variance. */
+    private static float gaussianLogit(float scale, float mean, float variance) {
+        return scale * mean + scale * scale * variance / 2;
     }
 
     /**
