@@ -22,8 +22,8 @@ final class PrincipalDirections {
 
     /**
      * Whether directions pay for keys of this dimension: from {@link #MIN_KEY_DIM} up. Measured side by
-     * side (one JVM, the same keys and queries, search time per head at the default beam 64, 2-core
-     * machine under load ~6):
+     * side (one JVM, the same keys and queries, median search time per head at beam 64 with warm caches,
+     * 2-core machine under load ~6, so the MiniLM times are rough; the recalls are exact):
      *
      * <table>
      * <caption>Principal directions on and off</caption>
