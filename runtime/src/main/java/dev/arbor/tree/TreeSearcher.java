@@ -12,7 +12,7 @@ import java.util.Arrays;
  * nodes per level with the highest promise (mean of q·k plus {@link #OPTIMISM} standard deviations,
  * from the nodes' int8 sketches) and, at the leaf level, scores leaves from their 4-bit
  * {@link LeafCodes} adaptively (up to {@link #CODED_LEAF_WIDENING} times the beam; see
- * {@link #scanLeaves}) and rescores the best {@link #RERANK_FACTOR}·k exactly from the store; it never
+ * {@link #scanLeaves}) and rescores the best 2k to 4k (see {@link #RERANK_FLOATS}) exactly from the store; it never
  * touches more than {@code beam × fanout} nodes per level.
  *
  * <p>Both modes then merge in the sinks and the local window, scored exactly.
@@ -29,12 +29,14 @@ final class TreeSearcher {
      */
     static final int CODED_LEAF_WIDENING = 3;
     /**
-     * Approximate mode rescores this many times k of the best code-scored keys exactly. Twice k loses
-     * nothing on MiniLM keys (recall@64 0.726 at beam 16, 0.853 at beam 64, as with four times k) and
-     * 0.0006 of 0.991 on synthetic keys, and reads half the rows: beam 16 on 262,144 MiniLM keys went
-     * from 1.11 to 0.97 ms (cold caches, one JVM, interleaved). Once k loses 0.09 of the synthetic recall.
+     * Approximate mode rescores between twice and four times k of the best code-scored keys exactly,
+     * as many as {@link #RERANK_FLOATS} key elements allow: four times k at dim 64, twice k at dim 384.
+     * Search recall does not need more than twice k (MiniLM: recall@64 0.726 at beam 16, 0.853 at beam
+     * 64 either way, and beam 16 went from 1.11 to 0.97 ms on 262,144 keys, cold caches, interleaved),
+     * but attention weighs the keys not rescored by their code scores: on synthetic keys (262,144 x 2
+     * heads, beam 56) twice k gave an attention error of 0.0082, four times k 0.0067, where rows are cheap.
      */
-    static final int RERANK_FACTOR = 2;
+    static final int RERANK_FLOATS = 256 * 64;
     /**
      * The share of the beam scanned before the k-th best code score sets the floor τ. Half the beam
      * (the tuning on synthetic attention keys) lost a planted needle on 1 MB of a book at k = 5
@@ -199,7 +201,7 @@ final class TreeSearcher {
      * times P(q·k > τ) with q·k normal of the leaf's mean and spread), while that is at least
      * {@link #SCAN_FLOOR} and at most {@link #CODED_LEAF_WIDENING} times the beam in all. A
      * query whose top-k sits in a few leaves stops early; one whose top-k is spread reaches further.
-     * Finally the best {@link #RERANK_FACTOR}·k code-scored keys are rescored exactly.
+     * Finally the best 2k to 4k code-scored keys are rescored exactly ({@link #RERANK_FLOATS}).
      */
     private void scanLeaves(float[] query, SearchParams params, Retrieval retrieval, int[] leaves, float[] means,
             float[] spreads, int[] order) {
@@ -238,7 +240,8 @@ final class TreeSearcher {
                 retrieval.addPruned(leaves[i], means[i], spreads[i] * spreads[i]);
             }
         }
-        rerank(query, retrieval, Math.max(params.k() * RERANK_FACTOR, MIN_RERANK));
+        int rows = Math.clamp(RERANK_FLOATS / nodes.keyDim, 2 * params.k(), 4 * params.k());
+        rerank(query, retrieval, Math.max(rows, MIN_RERANK));
     }
 
     /** Scores a leaf from its codes into the retrieval (and {@code floor} unless null); returns its key count. */
