@@ -45,12 +45,15 @@ public final class AttentionTree {
     private final GroupRetriever groupRetriever;
     private final int keyDim;
     private final int valueDim;
+    /** Whether splits fit {@link PrincipalDirections} to the new nodes (see {@link PrincipalDirections#pay}). */
+    private final boolean fitsDirections;
 
     private AttentionTree(Builder builder) {
         this.store = builder.store;
         this.settings = builder.settings;
         this.keyDim = store.keyDim();
         this.valueDim = store.valueDim();
+        this.fitsDirections = PrincipalDirections.pay(keyDim);
         this.nodes = new TreeNodes(keyDim, valueDim);
         this.codes = new LeafCodes(keyDim);
         this.leafRows = new LeafRows(keyDim, valueDim);
@@ -324,9 +327,12 @@ public final class AttentionTree {
             nodes.addMember(target, positions[i]);
             leafIndex.set(positions[i], target);
         }
-        nodes.setDirections(leaf, PrincipalDirections.of(leftKeys, count - rightCount, keyDim), leftKeys,
-                count - rightCount);
-        nodes.setDirections(sibling, PrincipalDirections.of(rightKeys, rightCount, keyDim), rightKeys, rightCount);
+        if (fitsDirections) {
+            nodes.setDirections(leaf, PrincipalDirections.of(leftKeys, count - rightCount, keyDim), leftKeys,
+                    count - rightCount);
+            nodes.setDirections(sibling, PrincipalDirections.of(rightKeys, rightCount, keyDim), rightKeys,
+                    rightCount);
+        }
         nodes.refreshSketch(leaf);
         nodes.refreshSketch(sibling);
         codes.rewrite(leaf, leftKeys, count - rightCount);
@@ -357,7 +363,9 @@ public final class AttentionTree {
             nodes.parent[children[i]] = target;
         }
         for (int half : new int[] {node, sibling}) {
-            nodes.fitDirectionsToChildren(half);
+            if (fitsDirections) {
+                nodes.fitDirectionsToChildren(half);
+            }
             nodes.refreshSketch(half);
         }
         attachSibling(node, sibling);
@@ -373,7 +381,9 @@ public final class AttentionTree {
                 nodes.addMember(root, child);
                 nodes.parent[child] = root;
             }
-            nodes.fitDirectionsToChildren(root);
+            if (fitsDirections) {
+                nodes.fitDirectionsToChildren(root);
+            }
             nodes.refreshSketch(root);
             nodes.root = root;
             return;

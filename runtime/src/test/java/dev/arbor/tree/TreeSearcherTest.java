@@ -82,6 +82,24 @@ class TreeSearcherTest {
     }
 
     @Test
+    void wideKeysGetPrincipalDirectionsAndSearchStillMatchesBruteForce() {
+        // Dim 384 is above PrincipalDirections.MIN_KEY_DIM, so splits fit directions, and the rerank
+        // budget allows only 2k exact rows.
+        assertTrue(PrincipalDirections.pay(384) && !PrincipalDirections.pay(64));
+        List<float[]> keys = TestVectors.clustered(6000, 384, 30, 21);
+        AttentionTree tree = TestVectors.treeOf(keys, keys, TreeSettings.defaults());
+        List<float[]> queries = TestVectors.clustered(10, 384, 30, 22);
+        assertExactEqualsBruteForce(tree, keys, queries, new int[] {1, 64});
+        SearchParams params = SearchParams.builder().k(64).sinks(0).window(0).build();
+        double recall = 0;
+        for (float[] query : queries) {
+            recall += overlap(BruteForce.topK(keys, query, 64), tree.search(query, params).positions()) / 64.0;
+        }
+        recall /= queries.size();
+        assertTrue(recall >= 0.9, "approximate recall@64 on dim-384 keys was " + recall);
+    }
+
+    @Test
     void approximateSearchScansLeavesBeyondItsBudgetUntilItHoldsKKeys() {
         // Leaves of at most 7 keys: 3 × beam = 12 leaves hold fewer than k = 120 keys.
         TreeSettings wide = TreeSettings.builder().leafCapacity(8).fanout(16).build();
