@@ -67,7 +67,7 @@ public final class LlamaModel implements AutoCloseable {
 
     /**
      * How tree attention searches unless a request says otherwise: top-32, beam 8, 4 sinks, window 64.
-     * Narrower than the tree's general default (top-64, beam 64): with a head size of 8 a query tells
+     * Narrower than the tree's general default (top-64, beam 56): with a head size of 8 a query tells
      * few keys apart, so the mass that matters sits in few leaves, and a scanned leaf's keys outside the
      * top-k are summarised by their scores, so they need no fine terms. Measured on stories260K over
      * 4,096 tokens of its own stories, perplexity over exact (chunked tree prefill): with one beam per kv
