@@ -114,7 +114,9 @@ final class CorpusKeys {
 
     /**
      * What the token stream depends on: the model and tokenizer bytes, how text is fed to the encoder,
-     * and each file (path, size, modification time). The stream's prefix does not depend on its length.
+     * and each file's bytes, in order. Digests rather than paths and modification times, so a corpus
+     * copied or provisioned again still finds its vectors (13 MB of text digest in a few milliseconds).
+     * The stream's prefix does not depend on its length.
      */
     static String identity(List<Path> files) {
         StringBuilder identity = new StringBuilder("MiniLM token vectors, dim ").append(MiniLmEncoder.DIMENSION);
@@ -123,9 +125,8 @@ final class CorpusKeys {
         }
         identity.append("; ").append(WindowPlan.defaults()).append("; pieces of ").append(PIECE_CHARS).append(" chars");
         for (Path file : files) {
-            try {
-                identity.append("; ").append(file.toRealPath()).append(' ').append(Files.size(file)).append(" bytes ")
-                        .append(Files.getLastModifiedTime(file).toMillis()).append(" ms");
+            try (InputStream in = Files.newInputStream(file)) {
+                identity.append("; ").append(file.getFileName()).append(" sha256 ").append(sha256(in));
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot read corpus file " + file + ": " + e.getMessage(), e);
             }
@@ -138,13 +139,19 @@ final class CorpusKeys {
             if (in == null) {
                 throw new IllegalStateException(resource.substring(1) + " is not on the classpath");
             }
+            return sha256(in);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + resource + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static String sha256(InputStream in) throws IOException {
+        try {
             MessageDigest digest = MessageDigest.getInstance("SHA-256");
             try (DigestInputStream digesting = new DigestInputStream(in, digest)) {
                 digesting.transferTo(java.io.OutputStream.nullOutputStream());
             }
             return HexFormat.of().formatHex(digest.digest());
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + resource + ": " + e.getMessage(), e);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("the JDK has no SHA-256", e);
         }
