@@ -30,14 +30,22 @@ import picocli.CommandLine.Option;
  * 1, seed 42, BOS between stories). Long contexts are filled by running that text (repeated) through
  * the model as a chunked tree-attention prefill with a narrow search ({@link #FILL_SEARCH}: dense
  * prefill of 64K tokens is quadratic, and only the keys' presence matters for timing); decode time is
- * then the median over the following steps, alternating exact and tree attention (the decoder's default
- * tree search unless --top-k/--beam/--sinks/--window say otherwise) on the same context. Perplexity with
+ * then the median over the following steps (after a few untimed ones), alternating exact and tree
+ * attention (the decoder's default tree search unless --top-k/--beam/--sinks/--window say otherwise) on
+ * the same context. Perplexity with
  * tree attention runs the text as one tree prefill (chunks of 64 tokens, each searching the trees as
  * they were before it).
  */
 @Command(name = "model", mixinStandardHelpOptions = true,
         description = "Measures a decoder: prefill_tokens_per_s, decode_ms_exact/decode_ms_tree, ppl_exact/ppl_tree.")
 public final class ModelBenchmark implements Callable<Integer> {
+    /**
+     * Untimed decode steps per mode before each context's timed ones. Three idle runs within an hour gave
+     * 64K/1K = 1.00x and 1.62x with 16 timed steps per mode and no warm-up, 2.10x with 64: the 1K figure
+     * moved most (6.32, 5.63, 3.89 ms), as if its first steps ran before the single-token search was
+     * compiled, which flatters the ratio.
+     */
+    private static final int WARMUP_STEPS = 8;
     /** Search used only while filling long contexts: a handful of leaves keeps the fill affordable. */
     static final SearchParams FILL_SEARCH = SearchParams.builder().k(16).beam(4).build();
     /** Tokens per fill call; the decoder prefills them in its own chunks. */
@@ -58,7 +66,8 @@ public final class ModelBenchmark implements Callable<Integer> {
             description = "Context lengths for perplexity (default: ${DEFAULT-VALUE}).")
     int[] pplContexts;
 
-    @Option(names = "--decode-steps", defaultValue = "32", description = "Timed decode steps per mode and context.")
+    @Option(names = "--decode-steps", defaultValue = "64", description = "Timed decode steps per mode and context,"
+            + " after " + WARMUP_STEPS + " untimed ones (default: ${DEFAULT-VALUE}).")
     int decodeSteps;
 
     @Option(names = "--top-k", description = "Tree attention: keys retrieved per query head (default: the decoder's).")
@@ -189,11 +198,13 @@ public final class ModelBenchmark implements Callable<Integer> {
             context.treeParams(tree);
             List<Double> exactSteps = new ArrayList<>();
             List<Double> treeSteps = new ArrayList<>();
-            for (int step = 0; step < decodeSteps; step++) {
+            for (int step = 0; step < 2 * (WARMUP_STEPS + decodeSteps); step++) {
                 AttentionMode mode = step % 2 == 0 ? AttentionMode.EXACT : AttentionMode.TREE;
                 long t0 = System.nanoTime();
                 float[] logits = decoder.forward(context, new int[] {next}, mode)[0];
-                (mode == AttentionMode.EXACT ? exactSteps : treeSteps).add((System.nanoTime() - t0) / 1e6);
+                if (step >= 2 * WARMUP_STEPS) {
+                    (mode == AttentionMode.EXACT ? exactSteps : treeSteps).add((System.nanoTime() - t0) / 1e6);
+                }
                 next = Sampler.greedy().next(logits);
             }
             exact.put(Integer.toString(target), round(median(exactSteps), 3));
