@@ -48,10 +48,12 @@ final class CorpusKeys {
                     + " token vectors, more than one Java array holds");
         }
         int needed = (int) neededTokens;
-        float[] vectors = cache == null ? null : cachedStream(cache, files, needed);
+        // Digesting the model and the corpus reads ~100 MB: once per run, not per checkpoint.
+        String identity = cache == null ? null : identity(files);
+        float[] vectors = cache == null ? null : cachedStream(cache, identity, needed);
         if (vectors == null) {
-            vectors = encode(files, needed, cache);
-            store(cache, files, vectors, needed);
+            vectors = encode(files, needed, cache, identity);
+            store(cache, identity, vectors, needed);
         }
         this.count = n;
         this.keys = Arrays.copyOf(vectors, n * dim);
@@ -62,15 +64,15 @@ final class CorpusKeys {
         }
     }
 
-    private void store(VectorCache cache, List<Path> files, float[] vectors, int tokens) {
+    private void store(VectorCache cache, String identity, float[] vectors, int tokens) {
         if (cache != null) {
-            Path stored = cache.write(identity(files), dim, vectors, tokens);
+            Path stored = cache.write(identity, dim, vectors, tokens);
             System.err.printf("vector cache: stored %,d tokens in %s%n", tokens, stored);
         }
     }
 
-    private float[] cachedStream(VectorCache cache, List<Path> files, int needed) {
-        float[] vectors = cache.read(identity(files), dim, needed).orElse(null);
+    private float[] cachedStream(VectorCache cache, String identity, int needed) {
+        float[] vectors = cache.read(identity, dim, needed).orElse(null);
         if (vectors != null) {
             System.err.printf("vector cache: read %,d tokens from %s%n", needed, cache.directory());
         }
@@ -81,7 +83,7 @@ final class CorpusKeys {
      * Encodes the first {@code needed} tokens. On the way it stores checkpoints, the stream's first
      * 17/16 of each power of two from 2^16 on, so shorter runs can use the cache before a long encoding ends.
      */
-    private float[] encode(List<Path> files, int needed, VectorCache cache) {
+    private float[] encode(List<Path> files, int needed, VectorCache cache, String identity) {
         float[] vectors = new float[needed * dim];
         int filled = 0;
         long checkpoint = FIRST_CHECKPOINT + FIRST_CHECKPOINT / 16;
@@ -94,7 +96,7 @@ final class CorpusKeys {
                             vectors, filled, needed);
                     System.err.printf("encoded %,d of %,d tokens%n", filled, needed);
                     if (filled >= checkpoint && filled < needed) {
-                        store(cache, files, vectors, (int) checkpoint);
+                        store(cache, identity, vectors, (int) checkpoint);
                         checkpoint *= 2;
                     }
                 }
