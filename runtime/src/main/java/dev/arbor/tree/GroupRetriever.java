@@ -24,9 +24,15 @@ import jdk.incubator.vector.VectorSpecies;
 final class GroupRetriever {
     private static final VectorSpecies<Float> LANES = FloatVector.SPECIES_256;
     /**
+     * A leaf expected to hold fewer keys above τ than this is not scanned. The decoder's perplexities
+     * (in {@code LlamaModel.DEFAULT_TREE_SEARCH}'s javadoc) were measured with it; a single query's
+     * search scans further, down to {@link TreeSearcher#SCAN_FLOOR}.
+     */
+    static final double EXPECTED_KEYS_FLOOR = 0.01;
+    /**
      * A leaf whose mean score sits this many spreads below τ expects fewer than 1e-6 of its keys above
-     * it (P(Z > 5) is 2.9e-7, times at most a few hundred keys), far under {@link
-     * TreeSearcher#EXPECTED_KEYS_FLOOR}: it is not scanned, and its tail probability is not computed.
+     * it (P(Z > 5) is 2.9e-7, times at most a few hundred keys), far under {@link #EXPECTED_KEYS_FLOOR}:
+     * it is not scanned, and its tail probability is not computed.
      */
     private static final float HOPELESS_SPREADS = 5f;
     /**
@@ -187,7 +193,7 @@ final class GroupRetriever {
         if (first < candidates) {
             int groups = w.queries;
             float[] expected = w.expected = ensure(w.expected, candidates);
-            double floorLog = Math.log(TreeSearcher.EXPECTED_KEYS_FLOOR);
+            double floorLog = Math.log(EXPECTED_KEYS_FLOOR);
             for (int i = 0; i < candidates; i++) {
                 double best = Double.NEGATIVE_INFINITY;
                 if (w.taken[i] == 0) {

@@ -50,8 +50,6 @@ final class TreeSearcher {
      * the scan.
      */
     static final int MIN_RERANK = 128;
-    /** A leaf expected to hold fewer keys above τ than this is not scanned by a query group's beam ({@link GroupRetriever}). */
-    static final double EXPECTED_KEYS_FLOOR = 0.01;
     /**
      * A leaf expected to hold fewer keys above τ than this is not scanned by one query's beam. The
      * normal model of a leaf's scores underestimates its tail, so a leaf it gives 0.001 % of a key
