@@ -30,9 +30,14 @@ import picocli.CommandLine.Option;
  * 1, seed 42, BOS between stories). Long contexts are filled by running that text (repeated) through
  * the model as a chunked tree-attention prefill with a narrow search ({@link #FILL_SEARCH}: dense
  * prefill of 64K tokens is quadratic, and only the keys' presence matters for timing); decode time is
- * then the median over the following steps (after a few untimed ones), alternating exact and tree
- * attention (the decoder's default tree search unless --top-k/--beam/--sinks/--window say otherwise) on
- * the same context. Perplexity with
+ * then the median over the following steps on the same context, exact and tree attention (the decoder's
+ * default tree search unless --top-k/--beam/--sinks/--window say otherwise) in blocks of consecutive
+ * steps of one mode, ordered tree, exact, exact, tree so that drift in the machine's speed falls on both
+ * alike. Blocks, not alternate steps, because a user decodes with one mode: an exact step at 64K streams
+ * the whole 80 MB cache and left the next tree step's nodes and leaves out of cache (a helper's CPU-time
+ * probe: 3.1-3.5 ms per tree step at 64K in a row, 4.6-4.7 ms right after exact steps). Before any
+ * context is timed, {@link #WARMUP_STEPS} steps of each mode on a throwaway context let the JIT compile
+ * the decode path, as JMH's warm-up iterations do. Perplexity with
  * tree attention runs the text as one tree prefill (chunks of 64 tokens, each searching the trees as
  * they were before it).
  */
@@ -40,12 +45,14 @@ import picocli.CommandLine.Option;
         description = "Measures a decoder: prefill_tokens_per_s, decode_ms_exact/decode_ms_tree, ppl_exact/ppl_tree.")
 public final class ModelBenchmark implements Callable<Integer> {
     /**
-     * Untimed decode steps per mode before each context's timed ones. Three idle runs within an hour gave
-     * 64K/1K = 1.00x and 1.62x with 16 timed steps per mode and no warm-up, 2.10x with 64: the 1K figure
-     * moved most (6.32, 5.63, 3.89 ms), as if its first steps ran before the single-token search was
-     * compiled, which flatters the ratio.
+     * Untimed decode steps per mode, on a throwaway context of the first length, before anything is timed.
+     * With 8 untimed steps per context instead, the 1K figure was taken while the decode path was still
+     * being compiled: a helper's probe found the first 1K block 10-50 % costlier in CPU than a later one,
+     * and three idle runs within an hour gave 64K/1K = 1.00x, 1.62x and 2.10x, the 1K figure moving most.
      */
-    private static final int WARMUP_STEPS = 8;
+    private static final int WARMUP_STEPS = 256;
+    /** Untimed steps at the start of each block, so the first step after a switch of mode is not timed. */
+    private static final int BLOCK_LEAD_IN = 2;
     /** Search used only while filling long contexts: a handful of leaves keeps the fill affordable. */
     static final SearchParams FILL_SEARCH = SearchParams.builder().k(16).beam(4).build();
     /** Tokens per fill call; the decoder prefills them in its own chunks. */
@@ -67,7 +74,7 @@ public final class ModelBenchmark implements Callable<Integer> {
     int[] pplContexts;
 
     @Option(names = "--decode-steps", defaultValue = "64", description = "Timed decode steps per mode and context,"
-            + " after " + WARMUP_STEPS + " untimed ones (default: ${DEFAULT-VALUE}).")
+            + " in two blocks per mode (default: ${DEFAULT-VALUE}).")
     int decodeSteps;
 
     @Option(names = "--top-k", description = "Tree attention: keys retrieved per query head (default: the decoder's).")
@@ -179,33 +186,28 @@ public final class ModelBenchmark implements Callable<Integer> {
     }
 
     private void decodeTimes(LlamaModel decoder, int[] text, SearchParams tree, Map<String, Object> result) {
+        int[] targets = Arrays.stream(contexts).sorted().toArray();
+        DecoderContext warmup = decoder.newContext();
+        fill(decoder, warmup, text, targets[0]);
+        warmup.treeParams(tree);
+        int next = text[warmup.length() % text.length];
+        for (AttentionMode mode : List.of(AttentionMode.TREE, AttentionMode.EXACT)) {
+            next = decodeBlock(decoder, warmup, mode, next, WARMUP_STEPS, new ArrayList<>());
+        }
+        log("warmed up " + WARMUP_STEPS + " decode steps per mode at " + warmup.length() + " tokens");
+
         Map<String, Double> exact = new LinkedHashMap<>();
         Map<String, Double> treeMs = new LinkedHashMap<>();
         DecoderContext context = decoder.newContext();
-        int next = text[0];
-        for (int target : Arrays.stream(contexts).sorted().toArray()) {
-            long start = System.nanoTime();
-            context.treeParams(FILL_SEARCH);
-            while (context.length() < target) {
-                int[] chunk = new int[Math.min(FILL_CHUNK, target - context.length())];
-                for (int i = 0; i < chunk.length; i++) {
-                    chunk[i] = text[(context.length() + i) % text.length];
-                }
-                decoder.forward(context, chunk, AttentionMode.TREE);
-            }
-            next = text[context.length() % text.length];
-            log("filled context to " + context.length() + " in " + seconds(start) + " s");
+        for (int target : targets) {
+            fill(decoder, context, text, target);
             context.treeParams(tree);
+            next = text[context.length() % text.length];
             List<Double> exactSteps = new ArrayList<>();
             List<Double> treeSteps = new ArrayList<>();
-            for (int step = 0; step < 2 * (WARMUP_STEPS + decodeSteps); step++) {
-                AttentionMode mode = step % 2 == 0 ? AttentionMode.EXACT : AttentionMode.TREE;
-                long t0 = System.nanoTime();
-                float[] logits = decoder.forward(context, new int[] {next}, mode)[0];
-                if (step >= 2 * WARMUP_STEPS) {
-                    (mode == AttentionMode.EXACT ? exactSteps : treeSteps).add((System.nanoTime() - t0) / 1e6);
-                }
-                next = Sampler.greedy().next(logits);
+            int blockSteps = (decodeSteps + 1) / 2;
+            for (AttentionMode mode : List.of(AttentionMode.TREE, AttentionMode.EXACT, AttentionMode.EXACT, AttentionMode.TREE)) {
+                next = decodeBlock(decoder, context, mode, next, blockSteps, mode == AttentionMode.EXACT ? exactSteps : treeSteps);
             }
             exact.put(Integer.toString(target), round(median(exactSteps), 3));
             treeMs.put(Integer.toString(target), round(median(treeSteps), 3));
@@ -214,6 +216,37 @@ public final class ModelBenchmark implements Callable<Integer> {
         }
         result.put("decode_ms_exact", exact);
         result.put("decode_ms_tree", treeMs);
+    }
+
+    /** Grows {@code context} to {@code target} tokens of {@code text} by chunked tree prefill with {@link #FILL_SEARCH}. */
+    private static void fill(LlamaModel decoder, DecoderContext context, int[] text, int target) {
+        long start = System.nanoTime();
+        context.treeParams(FILL_SEARCH);
+        while (context.length() < target) {
+            int[] chunk = new int[Math.min(FILL_CHUNK, target - context.length())];
+            for (int i = 0; i < chunk.length; i++) {
+                chunk[i] = text[(context.length() + i) % text.length];
+            }
+            decoder.forward(context, chunk, AttentionMode.TREE);
+        }
+        log("filled context to " + context.length() + " in " + seconds(start) + " s");
+    }
+
+    /**
+     * Decodes {@link #BLOCK_LEAD_IN} untimed and then {@code steps} timed greedy steps in {@code mode}, adding
+     * each timed step's milliseconds to {@code times}; returns the next token to feed.
+     */
+    private static int decodeBlock(LlamaModel decoder, DecoderContext context, AttentionMode mode, int next,
+            int steps, List<Double> times) {
+        for (int step = 0; step < BLOCK_LEAD_IN + steps; step++) {
+            long t0 = System.nanoTime();
+            float[] logits = decoder.forward(context, new int[] {next}, mode)[0];
+            if (step >= BLOCK_LEAD_IN) {
+                times.add((System.nanoTime() - t0) / 1e6);
+            }
+            next = Sampler.greedy().next(logits);
+        }
+        return next;
     }
 
     private static double logSoftmax(float[] logits, int target) {
