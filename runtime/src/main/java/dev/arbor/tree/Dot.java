@@ -224,6 +224,31 @@ final class Dot {
         return result;
     }
 
+    /**
+     * Into {@code terms[0]} and {@code terms[1]}: q·L and Σ_d q_d²·L_d² for the int8 levels L at
+     * {@code bytes[offset ..]}, given {@code squares} = q_d².
+     */
+    static void directionTerms(float[] q, float[] squares, byte[] bytes, int offset, int length, float[] terms) {
+        int i = 0;
+        FloatVector along = FloatVector.zero(EIGHT_FLOATS);
+        FloatVector diagonal = FloatVector.zero(EIGHT_FLOATS);
+        for (int bound = EIGHT_FLOATS.loopBound(length); i < bound; i += EIGHT_FLOATS.length()) {
+            FloatVector level = (FloatVector) ByteVector.fromArray(EIGHT_BYTES, bytes, offset + i)
+                    .convertShape(VectorOperators.B2F, EIGHT_FLOATS, 0);
+            along = level.fma(FloatVector.fromArray(EIGHT_FLOATS, q, i), along);
+            diagonal = level.mul(level).fma(FloatVector.fromArray(EIGHT_FLOATS, squares, i), diagonal);
+        }
+        float first = along.reduceLanes(VectorOperators.ADD);
+        float second = diagonal.reduceLanes(VectorOperators.ADD);
+        for (; i < length; i++) {
+            float level = bytes[offset + i];
+            first += q[i] * level;
+            second += squares[i] * level * level;
+        }
+        terms[0] = first;
+        terms[1] = second;
+    }
+
     /** {@code target[..] += weight · source[sourceOffset ..]}. */
     static void addScaled(float[] source, int sourceOffset, float weight, float[] target, int length) {
         int i = 0;

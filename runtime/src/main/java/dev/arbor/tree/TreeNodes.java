@@ -37,10 +37,12 @@ final class TreeNodes {
     /**
      * Per node, {@link PrincipalDirections#COUNT} unit directions of its keys' largest variance as
      * int8 levels ({@code COUNT · keyDim} bytes, one scale per direction in {@link #directionScales});
-     * all zero for a node without them. A leaf gets them when it is split off, from its keys then.
+     * all zero for a node without them. A leaf gets them when it is split off, from its keys then, and
+     * again from its keys once it has filled further (see {@code AttentionTree}).
      * Along each direction the node keeps the sum and the sum of squares of the keys' projections, so
      * the variance along it stays exact as keys arrive; its sketch's spreads then hold only what the
-     * directions leave ({@link #refreshSketch}), and {@link #moments} adds the two back per query.
+     * {@link PrincipalDirections#RANKED} directions leave ({@link #refreshSketch}), and {@link #moments}
+     * adds those back per query; {@link #fineSpread} adds the others where a ranking needs more precision.
      */
     byte[] directions;
     float[] directionScales;
@@ -235,7 +237,7 @@ final class TreeNodes {
         System.arraycopy(keySum, node * keyDim, scratchSums, 0, keyDim);
         System.arraycopy(keySquares, node * keyDim, scratchSquares, 0, keyDim);
         int n = keyCount[node];
-        for (int r = 0; r < PrincipalDirections.COUNT; r++) {
+        for (int r = 0; r < PrincipalDirections.RANKED; r++) {
             int slot = node * PrincipalDirections.COUNT + r;
             float weight = n * directionVariance(node, r) * directionScales[slot] * directionScales[slot];
             Dot.subtractSquares(directions, slot * keyDim, weight, scratchSquares, keyDim);
@@ -278,6 +280,26 @@ final class TreeNodes {
         Dot.sketchMoments(query, sketches, node * 2 * keyDim, keyDim, sketchScales, 2 * node, directions,
                 first * keyDim, directionVariance(node, 0) * firstScale * firstScale,
                 directionVariance(node, 1) * secondScale * secondScale, means, spreads, i);
+    }
+
+    /**
+     * The standard deviation of q·k over the node's keys from all its directions, given {@code spread}
+     * from {@link #moments}, which reads only the {@link PrincipalDirections#RANKED} first: along each
+     * further direction u of variance λ, the sketch counted λ·Σ_d q_d²·u_d² as if the dimensions were
+     * independent, where the keys' scores vary by λ·(q·u)². {@code querySquares} holds q_d².
+     */
+    float fineSpread(float[] query, float[] querySquares, int node, float spread, float[] terms) {
+        float variance = spread * spread;
+        for (int r = PrincipalDirections.RANKED; r < PrincipalDirections.COUNT; r++) {
+            int slot = node * PrincipalDirections.COUNT + r;
+            float scale = directionScales[slot];
+            if (scale == 0) {
+                continue;
+            }
+            Dot.directionTerms(query, querySquares, directions, slot * keyDim, keyDim, terms);
+            variance += directionVariance(node, r) * scale * scale * (terms[0] * terms[0] - terms[1]);
+        }
+        return (float) Math.sqrt(Math.max(0f, variance));
     }
 
     /** The mean of q·k over the subtree's keys. */
