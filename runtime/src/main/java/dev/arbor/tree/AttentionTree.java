@@ -54,7 +54,7 @@ public final class AttentionTree {
         this.keyDim = store.keyDim();
         this.valueDim = store.valueDim();
         this.fitsDirections = PrincipalDirections.pay(keyDim);
-        this.nodes = new TreeNodes(keyDim, valueDim);
+        this.nodes = new TreeNodes(keyDim, valueDim, fitsDirections ? PrincipalDirections.COUNT : 0);
         this.codes = new LeafCodes(keyDim);
         this.leafRows = new LeafRows(keyDim, valueDim);
         this.searcher = new TreeSearcher(nodes, store, codes, settings.leafCapacity());

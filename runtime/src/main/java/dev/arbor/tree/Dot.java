@@ -225,28 +225,38 @@ final class Dot {
     }
 
     /**
-     * Into {@code terms[0]} and {@code terms[1]}: q·L and Σ_d q_d²·L_d² for the int8 levels L at
-     * {@code bytes[offset ..]}, given {@code squares} = q_d².
+     * Σ_r weights[r]·((q·L_r)² − Σ_d q_d²·L_rd²) over the {@code count} rows of int8 levels L_r at
+     * {@code bytes[offset ..]}, one every {@code length} bytes, given {@code squares} = q_d²: what a
+     * node's directions beyond its ranked ones change in its variance of q·k (see
+     * {@link TreeNodes#fineSpread}). One method with scalar results: it stays one compiled loop.
      */
-    static void directionTerms(float[] q, float[] squares, byte[] bytes, int offset, int length, float[] terms) {
-        int i = 0;
-        FloatVector along = FloatVector.zero(EIGHT_FLOATS);
-        FloatVector diagonal = FloatVector.zero(EIGHT_FLOATS);
-        for (int bound = EIGHT_FLOATS.loopBound(length); i < bound; i += EIGHT_FLOATS.length()) {
-            FloatVector level = (FloatVector) ByteVector.fromArray(EIGHT_BYTES, bytes, offset + i)
-                    .convertShape(VectorOperators.B2F, EIGHT_FLOATS, 0);
-            along = level.fma(FloatVector.fromArray(EIGHT_FLOATS, q, i), along);
-            diagonal = level.mul(level).fma(FloatVector.fromArray(EIGHT_FLOATS, squares, i), diagonal);
+    static float directionCorrection(float[] q, float[] squares, byte[] bytes, int offset, int count, int length,
+            float[] weights) {
+        float correction = 0;
+        for (int r = 0; r < count; r++) {
+            if (weights[r] == 0) {
+                continue;
+            }
+            int start = offset + r * length;
+            int i = 0;
+            FloatVector along = FloatVector.zero(EIGHT_FLOATS);
+            FloatVector diagonal = FloatVector.zero(EIGHT_FLOATS);
+            for (int bound = EIGHT_FLOATS.loopBound(length); i < bound; i += EIGHT_FLOATS.length()) {
+                FloatVector level = (FloatVector) ByteVector.fromArray(EIGHT_BYTES, bytes, start + i)
+                        .convertShape(VectorOperators.B2F, EIGHT_FLOATS, 0);
+                along = level.fma(FloatVector.fromArray(EIGHT_FLOATS, q, i), along);
+                diagonal = level.mul(level).fma(FloatVector.fromArray(EIGHT_FLOATS, squares, i), diagonal);
+            }
+            float first = along.reduceLanes(VectorOperators.ADD);
+            float second = diagonal.reduceLanes(VectorOperators.ADD);
+            for (; i < length; i++) {
+                float level = bytes[start + i];
+                first += q[i] * level;
+                second += squares[i] * level * level;
+            }
+            correction += weights[r] * (first * first - second);
         }
-        float first = along.reduceLanes(VectorOperators.ADD);
-        float second = diagonal.reduceLanes(VectorOperators.ADD);
-        for (; i < length; i++) {
-            float level = bytes[offset + i];
-            first += q[i] * level;
-            second += squares[i] * level * level;
-        }
-        terms[0] = first;
-        terms[1] = second;
+        return correction;
     }
 
     /** {@code target[..] += weight · source[sourceOffset ..]}. */

@@ -224,11 +224,11 @@ final class TreeSearcher {
         for (int d = 0; d < query.length; d++) {
             squares[d] = query[d] * query[d];
         }
-        float[] terms = new float[2];
+        float[] weights = new float[PrincipalDirections.COUNT];
         float[] best = new float[count];
         for (int rank = 0; rank < count; rank++) {
             int i = order[rank];
-            spreads[i] = nodes.fineSpread(query, squares, children[i], spreads[i], terms);
+            spreads[i] = nodes.fineSpread(query, squares, children[i], spreads[i], weights);
             promises[i] = means[i] + OPTIMISM * spreads[i];
             best[rank] = promises[i];
         }

@@ -122,7 +122,8 @@ class PrincipalDirectionsTest {
             for (int d = 0; d < DIM; d++) {
                 squares[d] = query[d] * query[d];
             }
-            float fine = nodes.fineSpread(query, squares, node, spreads[0], new float[2]);
+            float fine = nodes.fineSpread(query, squares, node, spreads[0],
+                    new float[PrincipalDirections.COUNT]);
             rankedError += Math.abs(spreads[0] - truth) / truth;
             fineError += Math.abs(fine - truth) / truth;
         }
