@@ -54,7 +54,7 @@ public final class AttentionTree {
         this.keyDim = store.keyDim();
         this.valueDim = store.valueDim();
         this.fitsDirections = PrincipalDirections.pay(keyDim);
-        this.nodes = new TreeNodes(keyDim, valueDim);
+        this.nodes = new TreeNodes(keyDim, valueDim, fitsDirections ? PrincipalDirections.COUNT : 0);
         this.codes = new LeafCodes(keyDim);
         this.leafRows = new LeafRows(keyDim, valueDim);
         this.searcher = new TreeSearcher(nodes, store, codes, settings.leafCapacity());
@@ -277,7 +277,32 @@ public final class AttentionTree {
         leafIndex.set(position, node);
         if (nodes.memberCount[node] == settings.leafCapacity()) {
             splitLeaf(node);
+        } else if (fitsDirections && refits(nodes.memberCount[node], settings.leafCapacity())) {
+            refitLeaf(node);
         }
+    }
+
+    /**
+     * Whether a node at this fill fits its directions again: a split leaves half-full nodes whose
+     * directions follow the keys they had then, and the keys that arrive after it bend them. So from
+     * half full on, every eighth of its capacity. MiniLM keys, 262,144, beam 56, recall@64: 0.889 with
+     * the directions of the split alone, 0.907 fitted again at three quarters, 0.919 at every eighth
+     * (subspace iteration on the Gram matrix makes a leaf's fit cost about one C·Cᵀ product).
+     */
+    private static boolean refits(int fill, int capacity) {
+        int step = Math.max(1, capacity / 8);
+        return fill > capacity / 2 && fill % step == 0;
+    }
+
+    /** Fits the leaf's directions to the keys it holds now. */
+    private void refitLeaf(int leaf) {
+        int count = nodes.memberCount[leaf];
+        float[] keys = new float[count * keyDim];
+        for (int i = 0; i < count; i++) {
+            store.readKey(nodes.members[leaf][i], keys, i * keyDim);
+        }
+        nodes.setDirections(leaf, PrincipalDirections.of(keys, count, keyDim), keys, count);
+        nodes.refreshSketch(leaf);
     }
 
     private int nearestChild(int node, float[] key) {
@@ -392,6 +417,9 @@ public final class AttentionTree {
         nodes.parent[sibling] = parent;
         if (nodes.memberCount[parent] == settings.fanout()) {
             splitInternal(parent);
+        } else if (fitsDirections && refits(nodes.memberCount[parent], settings.fanout())) {
+            nodes.fitDirectionsToChildren(parent);
+            nodes.refreshSketch(parent);
         }
     }
 

@@ -224,6 +224,41 @@ final class Dot {
         return result;
     }
 
+    /**
+     * Σ_r weights[r]·((q·L_r)² − Σ_d q_d²·L_rd²) over the {@code count} rows of int8 levels L_r at
+     * {@code bytes[offset ..]}, one every {@code length} bytes, given {@code squares} = q_d²: what a
+     * node's directions beyond its ranked ones change in its variance of q·k (see
+     * {@link TreeNodes#fineSpread}). One method with scalar results: it stays one compiled loop.
+     */
+    static float directionCorrection(float[] q, float[] squares, byte[] bytes, int offset, int count, int length,
+            float[] weights) {
+        float correction = 0;
+        for (int r = 0; r < count; r++) {
+            if (weights[r] == 0) {
+                continue;
+            }
+            int start = offset + r * length;
+            int i = 0;
+            FloatVector along = FloatVector.zero(EIGHT_FLOATS);
+            FloatVector diagonal = FloatVector.zero(EIGHT_FLOATS);
+            for (int bound = EIGHT_FLOATS.loopBound(length); i < bound; i += EIGHT_FLOATS.length()) {
+                FloatVector level = (FloatVector) ByteVector.fromArray(EIGHT_BYTES, bytes, start + i)
+                        .convertShape(VectorOperators.B2F, EIGHT_FLOATS, 0);
+                along = level.fma(FloatVector.fromArray(EIGHT_FLOATS, q, i), along);
+                diagonal = level.mul(level).fma(FloatVector.fromArray(EIGHT_FLOATS, squares, i), diagonal);
+            }
+            float first = along.reduceLanes(VectorOperators.ADD);
+            float second = diagonal.reduceLanes(VectorOperators.ADD);
+            for (; i < length; i++) {
+                float level = bytes[start + i];
+                first += q[i] * level;
+                second += squares[i] * level * level;
+            }
+            correction += weights[r] * (first * first - second);
+        }
+        return correction;
+    }
+
     /** {@code target[..] += weight · source[sourceOffset ..]}. */
     static void addScaled(float[] source, int sourceOffset, float weight, float[] target, int length) {
         int i = 0;

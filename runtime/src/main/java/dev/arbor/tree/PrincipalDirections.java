@@ -10,10 +10,19 @@ package dev.arbor.tree;
  */
 final class PrincipalDirections {
     /**
-     * Directions kept per node: two took the beam's reach at 64 leaves from 0.86 to 0.93 (MiniLM, 65K
-     * keys), four to 0.94 for twice the bytes. {@link Dot#sketchMoments} reads exactly two.
+     * Directions every ranking of a node reads, fused with its sketch ({@link Dot#sketchMoments} reads
+     * exactly two): two took the beam's reach at 64 leaves from 0.86 to 0.93 (MiniLM, 65K keys), four
+     * to 0.94 for twice the bytes read per candidate.
      */
-    static final int COUNT = 2;
+    static final int RANKED = 2;
+    /**
+     * Directions kept per node: the {@link #RANKED} ones and more, which only the candidates about to be
+     * chosen read ({@link TreeNodes#fineSpread}). With exact principal directions of each leaf's keys,
+     * the share of the top-64 in the best 56 of the beam's ~590 candidate leaves (MiniLM keys, 262,144)
+     * was 0.853 with 2, 0.871 with 4, 0.883 with 8 and 0.884 with 16 (0.838 from the nodes' sketches
+     * alone). Six more directions take 2.3 KB per node, about 27 bytes per key.
+     */
+    static final int COUNT = 8;
     private static final int ITERATIONS = 8;
     /** The smallest key dimension at which a tree fits directions; see {@link #pay}. */
     static final int MIN_KEY_DIM = 128;
@@ -65,27 +74,42 @@ final class PrincipalDirections {
                 centered[i * dim + d] = keys[i * dim + d] - mean[d];
             }
         }
-        float[][] directions = new float[COUNT][dim];
+        // Subspace iteration on the Gram matrix C·Cᵀ of the centered rows C: its eigenvectors v give the
+        // directions Cᵀv, and an iteration costs count² per direction instead of 2·count·dim, so the
+        // COUNT directions cost about one product C·Cᵀ (a leaf's 64 keys of dim 384: 0.8M multiply-adds,
+        // where iterating eight directions in key space took 3.1M).
+        float[] gram = new float[count * count];
+        for (int i = 0; i < count; i++) {
+            for (int j = 0; j <= i; j++) {
+                float product = Dot.dot(centered, i * dim, centered, j * dim, dim);
+                gram[i * count + j] = product;
+                gram[j * count + i] = product;
+            }
+        }
+        float[][] weights = new float[COUNT][count];
         for (int r = 0; r < COUNT; r++) {
             // A fixed, dense start: every direction has a component along it except by accident.
-            for (int d = 0; d < dim; d++) {
-                directions[r][d] = (float) Math.sin(1.0 + 7.31 * d + 3.17 * r);
+            for (int i = 0; i < count; i++) {
+                weights[r][i] = (float) Math.sin(1.0 + 7.31 * i + 3.17 * r);
             }
         }
-        float[] projections = new float[count];
         for (int iteration = 0; iteration < ITERATIONS; iteration++) {
             for (int r = 0; r < COUNT; r++) {
-                float[] next = new float[dim];
+                float[] next = new float[count];
                 for (int i = 0; i < count; i++) {
-                    projections[i] = Dot.dot(centered, i * dim, directions[r], 0, dim);
+                    next[i] = Dot.dot(gram, i * count, weights[r], 0, count);
                 }
-                for (int i = 0; i < count; i++) {
-                    Dot.addScaled(centered, i * dim, projections[i], next, dim);
-                }
-                directions[r] = next;
+                weights[r] = next;
             }
-            orthonormalise(directions, dim);
+            orthonormalise(weights, count);
         }
+        float[][] directions = new float[COUNT][dim];
+        for (int r = 0; r < COUNT; r++) {
+            for (int i = 0; i < count; i++) {
+                Dot.addScaled(centered, i * dim, weights[r][i], directions[r], dim);
+            }
+        }
+        orthonormalise(directions, dim);
         return directions;
     }
 

@@ -37,22 +37,33 @@ final class TreeNodes {
     /**
      * Per node, {@link PrincipalDirections#COUNT} unit directions of its keys' largest variance as
      * int8 levels ({@code COUNT · keyDim} bytes, one scale per direction in {@link #directionScales});
-     * all zero for a node without them. A leaf gets them when it is split off, from its keys then.
+     * all zero for a node without them. A leaf gets them when it is split off, from its keys then, and
+     * again from its keys once it has filled further (see {@code AttentionTree}).
      * Along each direction the node keeps the sum and the sum of squares of the keys' projections, so
      * the variance along it stays exact as keys arrive; its sketch's spreads then hold only what the
-     * directions leave ({@link #refreshSketch}), and {@link #moments} adds the two back per query.
+     * {@link PrincipalDirections#RANKED} directions leave ({@link #refreshSketch}), and {@link #moments}
+     * adds those back per query; {@link #fineSpread} adds the others where a ranking needs more precision.
      */
     byte[] directions;
     float[] directionScales;
     float[] projectionSums;
     float[] projectionSquares;
+    /** Directions per node: {@link PrincipalDirections#COUNT}, or none for keys where they do not pay. */
+    private final int directionCount;
     private final float[] scratchSums;
     private final float[] scratchSquares;
     private final float[] scratchDirection;
 
+    /** Nodes with {@link PrincipalDirections#COUNT} directions each. */
     TreeNodes(int keyDim, int valueDim) {
+        this(keyDim, valueDim, PrincipalDirections.COUNT);
+    }
+
+    /** Nodes with room for {@code directionCount} directions each: 0 where they do not pay. */
+    TreeNodes(int keyDim, int valueDim, int directionCount) {
         this.keyDim = keyDim;
         this.valueDim = valueDim;
+        this.directionCount = directionCount;
         this.keySum = new float[16 * keyDim];
         this.keySquares = new float[16 * keyDim];
         this.valueSum = new float[16 * valueDim];
@@ -60,10 +71,10 @@ final class TreeNodes {
         this.upper = new float[16 * keyDim];
         this.sketches = new byte[16 * 2 * keyDim];
         this.sketchScales = new float[16 * 2];
-        this.directions = new byte[16 * PrincipalDirections.COUNT * keyDim];
-        this.directionScales = new float[16 * PrincipalDirections.COUNT];
-        this.projectionSums = new float[16 * PrincipalDirections.COUNT];
-        this.projectionSquares = new float[16 * PrincipalDirections.COUNT];
+        this.directions = new byte[16 * directionCount * keyDim];
+        this.directionScales = new float[16 * directionCount];
+        this.projectionSums = new float[16 * directionCount];
+        this.projectionSquares = new float[16 * directionCount];
         this.scratchSums = new float[keyDim];
         this.scratchSquares = new float[keyDim];
         this.scratchDirection = new float[keyDim];
@@ -91,7 +102,7 @@ final class TreeNodes {
         Arrays.fill(sketches, node * 2 * keyDim, (node + 1) * 2 * keyDim, (byte) 0);
         sketchScales[2 * node] = 0;
         sketchScales[2 * node + 1] = 0;
-        int r = PrincipalDirections.COUNT;
+        int r = directionCount;
         Arrays.fill(directions, node * r * keyDim, (node + 1) * r * keyDim, (byte) 0);
         Arrays.fill(directionScales, node * r, (node + 1) * r, 0f);
         Arrays.fill(projectionSums, node * r, (node + 1) * r, 0f);
@@ -103,8 +114,8 @@ final class TreeNodes {
         keyCount[node]++;
         Dot.accumulate(key, keyOffset, keySum, keySquares, lower, upper, node * keyDim, keyDim);
         Dot.add(value, 0, valueSum, node * valueDim, valueDim);
-        for (int r = 0; r < PrincipalDirections.COUNT; r++) {
-            int slot = node * PrincipalDirections.COUNT + r;
+        for (int r = 0; r < directionCount; r++) {
+            int slot = node * directionCount + r;
             if (directionScales[slot] != 0) {
                 float projection = projection(key, keyOffset, slot);
                 projectionSums[slot] += projection;
@@ -118,8 +129,8 @@ final class TreeNodes {
      * {@code count} rows of {@code keys}; refresh its sketch afterwards.
      */
     void setDirections(int node, float[][] unitDirections, float[] keys, int count) {
-        for (int r = 0; r < PrincipalDirections.COUNT; r++) {
-            int slot = node * PrincipalDirections.COUNT + r;
+        for (int r = 0; r < directionCount; r++) {
+            int slot = node * directionCount + r;
             float[] direction = unitDirections[r];
             float largest = 0;
             for (float x : direction) {
@@ -148,7 +159,7 @@ final class TreeNodes {
      */
     void fitDirectionsToChildren(int node) {
         int children = memberCount[node];
-        int r = PrincipalDirections.COUNT;
+        int r = directionCount;
         int perChild = 2 * r;
         float[] points = new float[children * perChild * keyDim];
         for (int c = 0; c < children; c++) {
@@ -186,6 +197,10 @@ final class TreeNodes {
         }
     }
 
+    private boolean hasDirections(int node) {
+        return directionCount > 0 && directionScales[node * directionCount] != 0;
+    }
+
     /** A key's coordinate along a stored direction (as stored: the int8 levels times their scale). */
     private float projection(float[] key, int keyOffset, int slot) {
         float[] row = key;
@@ -198,7 +213,7 @@ final class TreeNodes {
 
     /** Variance of the node's keys along its r-th stored direction (0 without one). */
     private float directionVariance(int node, int r) {
-        int slot = node * PrincipalDirections.COUNT + r;
+        int slot = node * directionCount + r;
         if (directionScales[slot] == 0) {
             return 0;
         }
@@ -226,7 +241,7 @@ final class TreeNodes {
 
     /** Rewrites the node's sketch from its sums: after {@link #addKey}s, before the next search. */
     void refreshSketch(int node) {
-        if (directionScales[node * PrincipalDirections.COUNT] == 0) {
+        if (!hasDirections(node)) {
             Dot.sketch(keySum, keySquares, node * keyDim, keyCount[node], keyDim, sketches, node * 2 * keyDim,
                     sketchScales, 2 * node);
             return;
@@ -235,8 +250,8 @@ final class TreeNodes {
         System.arraycopy(keySum, node * keyDim, scratchSums, 0, keyDim);
         System.arraycopy(keySquares, node * keyDim, scratchSquares, 0, keyDim);
         int n = keyCount[node];
-        for (int r = 0; r < PrincipalDirections.COUNT; r++) {
-            int slot = node * PrincipalDirections.COUNT + r;
+        for (int r = 0; r < PrincipalDirections.RANKED; r++) {
+            int slot = node * directionCount + r;
             float weight = n * directionVariance(node, r) * directionScales[slot] * directionScales[slot];
             Dot.subtractSquares(directions, slot * keyDim, weight, scratchSquares, keyDim);
         }
@@ -268,8 +283,8 @@ final class TreeNodes {
      * tight one; ranking by mean alone misses them.
      */
     void moments(float[] query, int node, float[] means, float[] spreads, int i) {
-        int first = node * PrincipalDirections.COUNT;
-        if (directionScales[first] == 0) {
+        int first = node * directionCount;
+        if (!hasDirections(node)) {
             Dot.sketchMoments(query, sketches, node * 2 * keyDim, keyDim, sketchScales, 2 * node, means, spreads, i);
             return;
         }
@@ -278,6 +293,25 @@ final class TreeNodes {
         Dot.sketchMoments(query, sketches, node * 2 * keyDim, keyDim, sketchScales, 2 * node, directions,
                 first * keyDim, directionVariance(node, 0) * firstScale * firstScale,
                 directionVariance(node, 1) * secondScale * secondScale, means, spreads, i);
+    }
+
+    /**
+     * The standard deviation of q·k over the node's keys from all its directions, given {@code spread}
+     * from {@link #moments}, which reads only the {@link PrincipalDirections#RANKED} first: along each
+     * further direction u of variance λ, the sketch counted λ·Σ_d q_d²·u_d² as if the dimensions were
+     * independent, where the keys' scores vary by λ·(q·u)². {@code querySquares} holds q_d²;
+     * {@code weights} is scratch of {@code COUNT − RANKED} floats.
+     */
+    float fineSpread(float[] query, float[] querySquares, int node, float spread, float[] weights) {
+        int further = directionCount - PrincipalDirections.RANKED;
+        for (int r = 0; r < further; r++) {
+            int slot = node * directionCount + PrincipalDirections.RANKED + r;
+            weights[r] = directionVariance(node, PrincipalDirections.RANKED + r) * directionScales[slot]
+                    * directionScales[slot];
+        }
+        float variance = spread * spread + Dot.directionCorrection(query, querySquares, directions,
+                (node * directionCount + PrincipalDirections.RANKED) * keyDim, further, keyDim, weights);
+        return (float) Math.sqrt(Math.max(0f, variance));
     }
 
     /** The mean of q·k over the subtree's keys. */
@@ -345,7 +379,7 @@ final class TreeNodes {
         upper = Arrays.copyOf(upper, capacity * keyDim);
         sketches = Arrays.copyOf(sketches, capacity * 2 * keyDim);
         sketchScales = Arrays.copyOf(sketchScales, capacity * 2);
-        int r = PrincipalDirections.COUNT;
+        int r = directionCount;
         directions = Arrays.copyOf(directions, capacity * r * keyDim);
         directionScales = Arrays.copyOf(directionScales, capacity * r);
         projectionSums = Arrays.copyOf(projectionSums, capacity * r);

@@ -81,6 +81,60 @@ class PrincipalDirectionsTest {
     }
 
     @Test
+    void fineSpreadFollowsKeysThatVaryAlongMoreDirectionsThanTheRankedOnes() {
+        float[][] planted = new float[5][];
+        for (int r = 0; r < planted.length; r++) {
+            planted[r] = unit(new SplittableRandom(20 + r));
+            for (int s = 0; s < r; s++) {
+                planted[r] = orthogonalTo(planted[s], planted[r]);
+            }
+        }
+        float[] scales = {3f, 2.6f, 2.2f, 1.8f, 1.4f};
+        SplittableRandom random = new SplittableRandom(30);
+        float[] keys = new float[COUNT * DIM];
+        for (int i = 0; i < COUNT; i++) {
+            float[] key = new float[DIM];
+            for (int r = 0; r < planted.length; r++) {
+                Dot.addScaled(planted[r], 0, (float) (scales[r] * random.nextGaussian()), key, DIM);
+            }
+            for (int d = 0; d < DIM; d++) {
+                keys[i * DIM + d] = 1 + key[d] + (float) (0.1 * random.nextGaussian());
+            }
+        }
+        TreeNodes nodes = new TreeNodes(DIM, DIM);
+        int node = nodes.newNode(0, 8);
+        float[] value = new float[DIM];
+        for (int i = 0; i < COUNT; i++) {
+            nodes.addKey(node, keys, i * DIM, value);
+        }
+        nodes.setDirections(node, PrincipalDirections.of(keys, COUNT, DIM), keys, COUNT);
+        nodes.refreshSketch(node);
+
+        double rankedError = 0;
+        double fineError = 0;
+        List<float[]> queries = TestVectors.gaussian(30, DIM, 31);
+        for (float[] query : queries) {
+            double truth = Math.sqrt(trueVariance(keys, query));
+            float[] means = new float[1];
+            float[] spreads = new float[1];
+            nodes.moments(query, node, means, spreads, 0);
+            float[] squares = new float[DIM];
+            for (int d = 0; d < DIM; d++) {
+                squares[d] = query[d] * query[d];
+            }
+            float fine = nodes.fineSpread(query, squares, node, spreads[0],
+                    new float[PrincipalDirections.COUNT]);
+            rankedError += Math.abs(spreads[0] - truth) / truth;
+            fineError += Math.abs(fine - truth) / truth;
+        }
+        rankedError /= queries.size();
+        fineError /= queries.size();
+        assertTrue(fineError < 0.1, "spread from all directions is off by " + fineError + " on average");
+        assertTrue(fineError < rankedError / 2,
+                "all directions " + fineError + " against the ranked ones " + rankedError);
+    }
+
+    @Test
     void anInternalNodeFitsDirectionsToItsChildrenSummaries() {
         float[] first = unit(new SplittableRandom(8));
         float[] second = orthogonalTo(first, unit(new SplittableRandom(9)));
