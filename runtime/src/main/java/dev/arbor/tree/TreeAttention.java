@@ -219,15 +219,17 @@ final class TreeAttention {
     private float[] refine(float[] query, float scale, Retrieval retrieval) {
         float[] logits = new float[Math.max(16, retrieval.prunedCount * 2)];
         float[] logMasses = new float[retrieval.prunedCount];
+        float logScanned = logScannedMass(scale, retrieval);
+        float cappedAbove = logScanned + (float) Math.log(LIGHT_SUBTREE);
         for (int i = 0; i < retrieval.prunedCount; i++) {
-            logits[i] = coarseLogit(query, scale, retrieval, i);
+            logits[i] = coarseLogit(query, scale, retrieval, i, cappedAbove);
             logMasses[i] = logMass(logits[i], retrieval.prunedNodes[i]);
         }
         // A subtree lighter than the maxRefinedSubtrees-th heaviest pruned one is never opened: one of
         // those heavier ones is always still queued. Nor is one below the refinement floor. So only
         // those at least as heavy as both are queued.
         float lightest = Math.max(lightestOfHeaviest(logMasses, maxRefinedSubtrees),
-                logEstimatedMass(scale, retrieval, logMasses) + (float) Math.log(REFINE_FLOOR));
+                logEstimatedMass(logScanned, logMasses) + (float) Math.log(REFINE_FLOOR));
         NodeQueue heaviest = new NodeQueue();
         for (int i = 0; i < retrieval.prunedCount; i++) {
             if (logMasses[i] >= lightest) {
@@ -257,7 +259,7 @@ final class TreeAttention {
                     logits = Arrays.copyOf(logits, logits.length * 2);
                     opened = Arrays.copyOf(opened, opened.length * 2);
                 }
-                logits[added] = coarseLogit(query, scale, retrieval, added);
+                logits[added] = coarseLogit(query, scale, retrieval, added, cappedAbove);
                 float childMass = logMass(logits[added], child);
                 if (childMass >= lightest) {
                     heaviest.push(added, childMass);
@@ -274,27 +276,35 @@ final class TreeAttention {
         return logits;
     }
 
-    /**
-     * The log of the softmax mass before refinement, shifted like the logits: the scanned keys' scores
-     * and the pruned subtrees' estimated masses.
-     */
-    private static float logEstimatedMass(float scale, Retrieval retrieval, float[] logMasses) {
+    /** The log of the scanned keys' softmax mass, shifted like the logits: log Σ exp(scale·score). */
+    private static float logScannedMass(float scale, Retrieval retrieval) {
         float top = Float.NEGATIVE_INFINITY;
         for (int i = 0; i < retrieval.scannedCount; i++) {
             top = Math.max(top, scale * retrieval.scannedScores[i]);
         }
+        float[] weights = new float[retrieval.scannedCount];
+        Dot.softmaxWeights(retrieval.scannedScores, retrieval.scannedCount, scale, top, weights);
+        double total = 0;
+        for (float weight : weights) {
+            total += weight;
+        }
+        return top + (float) Math.log(total);
+    }
+
+    /**
+     * The log of the softmax mass before refinement, shifted like the logits: the scanned keys' (from
+     * {@link #logScannedMass}) and the pruned subtrees' estimated masses.
+     */
+    private static float logEstimatedMass(float logScanned, float[] logMasses) {
+        float top = logScanned;
         for (float logMass : logMasses) {
             top = Math.max(top, logMass);
         }
-        float[] weights = new float[Math.max(retrieval.scannedCount, logMasses.length)];
-        Dot.softmaxWeights(retrieval.scannedScores, retrieval.scannedCount, scale, top, weights);
-        double total = 0;
-        for (int i = 0; i < retrieval.scannedCount; i++) {
-            total += weights[i];
-        }
+        float[] weights = new float[logMasses.length];
         Dot.softmaxWeights(logMasses, logMasses.length, 1, top, weights);
-        for (int i = 0; i < logMasses.length; i++) {
-            total += weights[i];
+        double total = logScanned == Float.NEGATIVE_INFINITY ? 0 : Math.exp(logScanned - top);
+        for (float weight : weights) {
+            total += weight;
         }
         return top + (float) Math.log(total);
     }
@@ -357,8 +367,13 @@ final class TreeAttention {
      * bound on one (none of ~555 pruned leaves per call on 65,536 synthetic keys; rel_error unchanged to
      * six digits at 262,144 synthetic and MiniLM keys without it), while reading its box, 2·dim floats
      * far from the other nodes', was about a tenth of an attention call (most pruned subtrees are leaves).
+     * Nor is the box of an internal subtree read when its uncapped mass is below {@link #LIGHT_SUBTREE}
+     * of the scanned keys' mass ({@code cappedAbove}, a log mass): the cap only lowers a logit, so the
+     * subtree is light either way, and {@link #attend} sums such subtrees with the root's mean value. On
+     * 262,144 synthetic keys (2 heads, 100 queries) that skipped 228 of 266 box reads per call, and
+     * rel_error and recall did not move in seven digits (0.0067631, 0.99445; no cap at all gave the same).
      */
-    private float coarseLogit(float[] query, float scale, Retrieval retrieval, int i) {
+    private float coarseLogit(float[] query, float scale, Retrieval retrieval, int i, float cappedAbove) {
         int node = retrieval.prunedNodes[i];
         float mean = retrieval.prunedMeans[i];
         float variance = retrieval.prunedVariances[i];
@@ -366,10 +381,11 @@ final class TreeAttention {
             mean = nodes.meanScore(query, node);
             variance = nodes.scoreVariance(query, node);
         }
-        if (nodes.isLeaf(node)) {
-            return gaussianLogit(scale, mean, variance);
+        float logit = gaussianLogit(scale, mean, variance);
+        if (nodes.isLeaf(node) || logMass(logit, node) < cappedAbove) {
+            return logit;
         }
-        return Math.min(gaussianLogit(scale, mean, variance), scale * nodes.bound(query, node));
+        return Math.min(logit, scale * nodes.bound(query, node));
     }
 
     /** {@link #coarseLogit} of a subtree's keys without the ones attended finely. */
