@@ -208,8 +208,13 @@ final class TreeNodes {
         }
     }
 
+    /** Whether nodes keep principal directions at all (the tree decided they pay for its keys). */
+    boolean keepsDirections() {
+        return directionCount > 0;
+    }
+
     private boolean hasDirections(int node) {
-        return directionCount > 0 && directionScales[node * directionCount] != 0;
+        return keepsDirections() && directionScales[node * directionCount] != 0;
     }
 
     /** A key's coordinate along a stored direction (as stored: the int8 levels times their scale). */
@@ -255,8 +260,7 @@ final class TreeNodes {
         if (!hasDirections(node)) {
             Dot.sketch(keySum, keySquares, node * keyDim, keyCount[node], keyDim, sketches, node * 2 * keyDim,
                     sketchScales, node * SCALES);
-            sketchScales[node * SCALES + 2] = NO_DIRECTIONS;
-            sketchScales[node * SCALES + 3] = NO_DIRECTIONS;
+            Arrays.fill(sketchScales, node * SCALES + 2, (node + 1) * SCALES, NO_DIRECTIONS);
             return;
         }
         // The spreads keep what the directions leave: Var_d − Σ_r λ_r u_rd² (clamped at zero by the sketch).

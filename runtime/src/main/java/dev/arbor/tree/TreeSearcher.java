@@ -75,12 +75,9 @@ final class TreeSearcher {
     private final HeadStore store;
     private final LeafCodes codes;
     private final int leafCapacity;
-    /** Whether the nodes carry principal directions to re-rank the best candidates by. */
-    private final boolean refines;
 
     TreeSearcher(TreeNodes nodes, HeadStore store, LeafCodes codes, int leafCapacity) {
         this.nodes = nodes;
-        this.refines = PrincipalDirections.pay(nodes.keyDim);
         this.store = store;
         this.codes = codes;
         this.leafCapacity = leafCapacity;
@@ -189,7 +186,7 @@ final class TreeSearcher {
             int[] order = byScoreDescending(promises, candidates);
             boolean leaves = nodes.isLeaf(children[0]);
             int chosen = leaves ? params.beam() * CODED_LEAF_WIDENING : params.beam();
-            if (refines && !scanAll && candidates > chosen) {
+            if (nodes.keepsDirections() && !scanAll && candidates > chosen) {
                 order = refined(query, children, means, spreads, promises, order, Math.min(candidates,
                         chosen * FINE_SHARE));
             }
