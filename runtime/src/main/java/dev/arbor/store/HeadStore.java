@@ -26,6 +26,8 @@ public final class HeadStore {
     private final List<Segment> keySegments = new ArrayList<>();
     private final List<Segment> valueSegments = new ArrayList<>();
     private long size;
+    /** The sum of the floats a gather touched: stored so the compiler keeps those loads. */
+    private float touched;
 
     private HeadStore(Builder builder) {
         this.keyDim = builder.keyDim;
@@ -87,6 +89,21 @@ public final class HeadStore {
         valueSegments.get((int) (position / segmentRows)).read((int) (position % segmentRows), destination, offset);
     }
 
+    /**
+     * Copies the key rows at the first {@code count} of {@code positions} into consecutive rows of
+     * {@code destination}: a gather. It first touches every row (one float per cache line) in a loop
+     * so small that the core has all their misses in flight at once, then copies them from the cache;
+     * copying alone, each copy's call and checks between one miss and the next, overlaps few.
+     */
+    public void readKeys(int[] positions, int count, float[] destination) {
+        gather(keySegments, keyDim, positions, count, destination);
+    }
+
+    /** {@link #readKeys} for value rows. */
+    public void readValues(int[] positions, int count, float[] destination) {
+        gather(valueSegments, valueDim, positions, count, destination);
+    }
+
     public float[] key(long position) {
         float[] key = new float[keyDim];
         readKey(position, key, 0);
@@ -119,6 +136,18 @@ public final class HeadStore {
             bytes += segment.allocatedBytes();
         }
         return bytes;
+    }
+
+    private void gather(List<Segment> segments, int dim, int[] positions, int count, float[] destination) {
+        float sum = 0;
+        for (int i = 0; i < count; i++) {
+            checkPosition(positions[i]);
+            sum += segments.get(positions[i] / segmentRows).touch(positions[i] % segmentRows);
+        }
+        touched = sum;
+        for (int i = 0; i < count; i++) {
+            segments.get(positions[i] / segmentRows).read(positions[i] % segmentRows, destination, i * dim);
+        }
     }
 
     private void addSegments() {

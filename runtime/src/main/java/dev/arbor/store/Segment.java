@@ -26,6 +26,7 @@ import java.nio.file.StandardOpenOption;
  */
 public final class Segment {
     static final int FIRST_ROWS = 1024;
+    private static final int LINE_FLOATS = 64 / Float.BYTES;
 
     private final SegmentHeader.Kind kind;
     private final int dim;
@@ -165,5 +166,14 @@ public final class Segment {
 
     void read(int row, float[] destination, int offset) {
         floats.get(row * dim, destination, offset, dim);
+    }
+
+    /** One float of each 64-byte line of the row (rows are line-aligned: see {@link SegmentHeader}), summed. */
+    float touch(int row) {
+        float sum = 0;
+        for (int d = 0; d < dim; d += LINE_FLOATS) {
+            sum += floats.get(row * dim + d);
+        }
+        return sum;
     }
 }

@@ -33,6 +33,7 @@ final class LeafCodes {
     static final int GROWTH = 8;
     /** A fitted or widened grid reaches this fraction of its span beyond the keys on each side. */
     private static final float MARGIN = 0.25f;
+    private static final int LINE_BYTES = 64;
 
     private final int dim;
     private final int half;
@@ -108,6 +109,24 @@ final class LeafCodes {
             }
             scores[i] = base + total;
         }
+    }
+
+    /**
+     * Loads one byte of each cache line that {@link #score} reads for the leaf's first {@code count}
+     * keys (its codes and its grid), and returns their sum: see {@link TreeSearcher#prefetchLeaves}.
+     */
+    int touch(int leaf, int count) {
+        byte[] leafCodes = codes[leaf];
+        int sum = 0;
+        for (int i = 0, end = count * half; i < end; i += LINE_BYTES) {
+            sum += leafCodes[i];
+        }
+        float[] offset = offsets[leaf];
+        float[] step = steps[leaf];
+        for (int d = 0; d < dim; d += LINE_BYTES / Float.BYTES) {
+            sum += (int) offset[d] + (int) step[d];
+        }
+        return sum;
     }
 
     /** The largest code error of a key of the leaf in dimension d: half a grid step. */

@@ -142,6 +142,8 @@ final class TreeAttention {
             total += scannedWeights[i];
         }
         float light = (float) (LIGHT * total);
+        // Nearly every scanned leaf adds its light keys with its mean value.
+        nodes.touchValueSums(retrieval.scannedLeaves, retrieval.scannedLeafCount);
         int leafStart = 0;
         for (int l = 0; l < retrieval.scannedLeafCount; l++) {
             int leafEnd = retrieval.scannedLeafEnds[l];
@@ -172,11 +174,15 @@ final class TreeAttention {
         double denominator = fine.denominator;
         double lightSubtree = LIGHT_SUBTREE * total;
         double lightSubtreeMass = 0;
+        // The subtrees whose value sums are read are listed first, their sums touched all at once
+        // (see TreeNodes#touchValueSums), then added.
+        int[] heavy = new int[prunedCount];
+        int[] heavyNodes = new int[prunedCount];
+        int heavyCount = 0;
         for (int i = 0; i < prunedCount; i++) {
             if (coarseCounts[i] == 0) {
                 continue;
             }
-            int node = retrieval.prunedNodes[i];
             double weight = coarseWeights[i];
             double mass = weight * coarseCounts[i];
             denominator += mass;
@@ -187,9 +193,16 @@ final class TreeAttention {
                 lightSubtreeMass += mass;
                 continue;
             }
-            Dot.addScaled(nodes.valueSum, node * valueDim, (float) weight, fine.partial, valueDim);
+            heavyNodes[heavyCount] = retrieval.prunedNodes[i];
+            heavy[heavyCount++] = i;
+        }
+        nodes.touchValueSums(heavyNodes, heavyCount);
+        for (int h = 0; h < heavyCount; h++) {
+            int i = heavy[h];
+            float weight = coarseWeights[i];
+            Dot.addScaled(nodes.valueSum, heavyNodes[h] * valueDim, weight, fine.partial, valueDim);
             if (removedAt[i] != null) {
-                Dot.addScaled(removedAt[i].valueSum, 0, (float) -weight, fine.partial, valueDim);
+                Dot.addScaled(removedAt[i].valueSum, 0, -weight, fine.partial, valueDim);
             }
             flush(fine.partial, fine.output);
         }
@@ -240,14 +253,19 @@ final class TreeAttention {
         float[] scores = new float[leafCapacity];
         float[] mean = new float[1];
         float[] spread = new float[1];
+        // Leaves to open are only listed here, then touched all at once and scored (see
+        // TreeSearcher#prefetchLeaves): which subtrees are opened does not depend on their keys' scores.
+        int[] leaves = new int[maxRefinedSubtrees];
+        int leafCount = 0;
         for (int step = 0; step < maxRefinedSubtrees && !heaviest.isEmpty(); step++) {
             int i = heaviest.pop();
             int node = retrieval.prunedNodes[i];
             opened[i] = true;
             if (nodes.isLeaf(node)) {
-                searcher.scoreLeaf(query, node, retrieval, scores, null);
+                leaves[leafCount++] = node;
                 continue;
             }
+            nodes.touchMoments(nodes.members[node], nodes.memberCount[node]);
             for (int c = 0; c < nodes.memberCount[node]; c++) {
                 int child = nodes.members[node][c];
                 // The child's moments from its int8 sketch, as the beam ranks nodes: a quarter of the
@@ -265,6 +283,10 @@ final class TreeAttention {
                     heaviest.push(added, childMass);
                 }
             }
+        }
+        searcher.prefetchLeaves(leaves, leafCount);
+        for (int l = 0; l < leafCount; l++) {
+            searcher.scoreLeaf(query, leaves[l], retrieval, scores, null);
         }
         int kept = 0;
         for (int i = 0; i < retrieval.prunedCount; i++) {
@@ -507,9 +529,7 @@ final class TreeAttention {
 
         void flushRows() {
             int valueDim = partial.length;
-            for (int r = 0; r < pending; r++) {
-                store.readValue(rowPositions[r], rows, r * valueDim);
-            }
+            store.readValues(rowPositions, pending, rows);
             sumRows(rows, rowWeights, pending, partial, output);
             pending = 0;
         }

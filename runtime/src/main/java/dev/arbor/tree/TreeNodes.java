@@ -43,6 +43,9 @@ final class TreeNodes {
      */
     float[] sketchScales;
     private static final int SCALES = 2 + PrincipalDirections.RANKED;
+    private static final int LINE_BYTES = 64;
+    /** The sum of what a touch loaded: stored so the compiler keeps those loads. */
+    private int touched;
     /** The first direction weight of a node without directions (real weights are at least 0). */
     private static final float NO_DIRECTIONS = -1;
     /**
@@ -313,6 +316,48 @@ final class TreeNodes {
         }
         Dot.sketchMoments(query, sketches, node * 2 * keyDim, keyDim, sketchScales, scales, directions,
                 node * directionCount * keyDim, firstWeight, sketchScales[scales + 3], means, spreads, i);
+    }
+
+    /**
+     * Loads one element of each cache line {@link #moments} reads for the node (its scales, its sketch,
+     * its first directions) and returns their sum, so that a search can touch all of a level's
+     * candidates in one loop of independent loads before taking their moments one by one.
+     */
+    private int touchMoments(int node) {
+        int sum = (int) sketchScales[node * SCALES];
+        for (int j = node * 2 * keyDim, end = j + 2 * keyDim; j < end; j += LINE_BYTES) {
+            sum += sketches[j];
+        }
+        if (directionCount > 0) {
+            for (int j = node * directionCount * keyDim, end = j + PrincipalDirections.RANKED * keyDim; j < end;
+                    j += LINE_BYTES) {
+                sum += directions[j];
+            }
+        }
+        return sum;
+    }
+
+    /** {@link #touchMoments(int)} for the first {@code count} of {@code nodeIds}. */
+    void touchMoments(int[] nodeIds, int count) {
+        int sum = 0;
+        for (int i = 0; i < count; i++) {
+            sum += touchMoments(nodeIds[i]);
+        }
+        touched = sum;
+    }
+
+    /**
+     * Loads one float of each cache line of the value sums of the first {@code count} of
+     * {@code nodeIds}, in one loop of independent loads, before attention adds them one by one.
+     */
+    void touchValueSums(int[] nodeIds, int count) {
+        float sum = 0;
+        for (int i = 0; i < count; i++) {
+            for (int j = nodeIds[i] * valueDim, end = j + valueDim; j < end; j += LINE_BYTES / Float.BYTES) {
+                sum += valueSum[j];
+            }
+        }
+        touched = (int) sum;
     }
 
     /**

@@ -72,9 +72,13 @@ final class TreeSearcher {
      */
     static final int FINE_SHARE = 2;
 
+    private static final int LINE_INTS = 64 / Integer.BYTES;
+
     private final HeadStore store;
     private final LeafCodes codes;
     private final int leafCapacity;
+    /** The sum of what a prefetch loaded: stored so the compiler keeps those loads. */
+    private int touched;
 
     TreeSearcher(TreeNodes nodes, HeadStore store, LeafCodes codes, int leafCapacity) {
         this.nodes = nodes;
@@ -176,12 +180,15 @@ final class TreeSearcher {
             int c = 0;
             for (int node : frontier) {
                 for (int i = 0; i < nodes.memberCount[node]; i++) {
-                    int child = nodes.members[node][i];
-                    children[c] = child;
-                    nodes.moments(query, child, means, spreads, c);
-                    promises[c] = means[c] + OPTIMISM * spreads[c];
-                    c++;
+                    children[c++] = nodes.members[node][i];
                 }
+            }
+            // Every candidate's lines first, in a loop of independent loads whose misses overlap; then
+            // the moments, each a longer computation that would otherwise wait on its own miss.
+            nodes.touchMoments(children, candidates);
+            for (c = 0; c < candidates; c++) {
+                nodes.moments(query, children[c], means, spreads, c);
+                promises[c] = means[c] + OPTIMISM * spreads[c];
             }
             int[] order = byScoreDescending(promises, candidates);
             boolean leaves = nodes.isLeaf(children[0]);
@@ -255,6 +262,11 @@ final class TreeSearcher {
         TopK floor = new TopK(params.k());
         float[] scores = new float[leafCapacity];
         long keys = 0;
+        int[] batch = new int[budget];
+        for (int rank = 0; rank < first; rank++) {
+            batch[rank] = leaves[order[rank]];
+        }
+        prefetchLeaves(batch, first);
         for (int rank = 0; rank < first; rank++) {
             int i = order[rank];
             taken[i] = true;
@@ -268,7 +280,10 @@ final class TreeSearcher {
         }
         int[] next = byScoreDescending(expected, candidates);
         double floorLog = Math.log(SCAN_FLOOR);
+        // Which leaves the second round takes depends on their key counts alone, not on their scores:
+        // choose them all, touch them all, then score them.
         int scanned = first;
+        int chosen = 0;
         for (int rank = 0; rank < candidates - first && (scanned < budget || keys < params.k()); rank++) {
             int i = next[rank];
             if (expected[i] < floorLog && keys >= params.k()) {
@@ -276,7 +291,15 @@ final class TreeSearcher {
             }
             taken[i] = true;
             scanned++;
-            keys += scoreLeaf(query, leaves[i], retrieval, scores, null);
+            keys += nodes.memberCount[leaves[i]];
+            if (chosen == batch.length) {
+                batch = Arrays.copyOf(batch, chosen * 2);
+            }
+            batch[chosen++] = leaves[i];
+        }
+        prefetchLeaves(batch, chosen);
+        for (int b = 0; b < chosen; b++) {
+            scoreLeaf(query, batch[b], retrieval, scores, null);
         }
         for (int i = 0; i < candidates; i++) {
             if (!taken[i]) {
@@ -285,6 +308,25 @@ final class TreeSearcher {
         }
         int rows = Math.clamp(RERANK_FLOATS / nodes.keyDim, 2 * params.k(), 4 * params.k());
         rerank(query, retrieval, Math.max(rows, MIN_RERANK));
+    }
+
+    /**
+     * Touches every cache line that scoring the first {@code count} leaves will read (their codes,
+     * grids and member positions), in one loop of independent loads, so that their misses overlap
+     * instead of each leaf's waiting on the previous one's.
+     */
+    void prefetchLeaves(int[] leaves, int count) {
+        int sum = 0;
+        for (int b = 0; b < count; b++) {
+            int leaf = leaves[b];
+            int members = nodes.memberCount[leaf];
+            sum += codes.touch(leaf, members);
+            int[] positions = nodes.members[leaf];
+            for (int i = 0; i < members; i += LINE_INTS) {
+                sum += positions[i];
+            }
+        }
+        touched = sum;
     }
 
     /** Scores a leaf from its codes into the retrieval (and {@code floor} unless null); returns its key count. */
@@ -336,10 +378,12 @@ final class TreeSearcher {
         }
         int[] chosen = best.drainPositions(new float[best.size()]);
         int dim = nodes.keyDim;
-        float[] rows = new float[chosen.length * dim];
+        int[] positions = new int[chosen.length];
         for (int rank = 0; rank < chosen.length; rank++) {
-            store.readKey(retrieval.scannedPositions[chosen[rank]], rows, rank * dim);
+            positions[rank] = retrieval.scannedPositions[chosen[rank]];
         }
+        float[] rows = new float[chosen.length * dim];
+        store.readKeys(positions, chosen.length, rows);
         for (int rank = 0; rank < chosen.length; rank++) {
             retrieval.rescore(chosen[rank], Dot.dot(query, 0, rows, rank * dim, dim));
         }

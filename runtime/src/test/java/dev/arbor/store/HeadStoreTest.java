@@ -14,6 +14,7 @@ import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,6 +34,33 @@ class HeadStoreTest {
         assertArrayEquals(new float[] {90, 1}, store.value(9));
         assertEquals(2, store.keySegments().get(2).rowCount());
         assertThrows(IndexOutOfBoundsException.class, () -> store.key(10));
+    }
+
+    @Test
+    void gathersCopyTheRowsOfAnyPositionsAcrossSegmentsInTheOrderAsked() {
+        // Rows of 40 floats: wider than a cache line, so the gather touches several lines per row.
+        HeadStore store = HeadStore.builder().keyDim(40).valueDim(20).segmentRows(4).build();
+        for (int i = 0; i < 10; i++) {
+            float[] key = new float[40];
+            float[] value = new float[20];
+            for (int d = 0; d < 40; d++) {
+                key[d] = 100 * i + d;
+            }
+            for (int d = 0; d < 20; d++) {
+                value[d] = -100 * i - d;
+            }
+            store.append(key, value);
+        }
+        int[] positions = {9, 0, 5, 5, 3};
+        float[] keys = new float[4 * 40];
+        float[] values = new float[4 * 20];
+        store.readKeys(positions, 4, keys);
+        store.readValues(positions, 4, values);
+        for (int r = 0; r < 4; r++) {
+            assertArrayEquals(store.key(positions[r]), Arrays.copyOfRange(keys, r * 40, r * 40 + 40));
+            assertArrayEquals(store.value(positions[r]), Arrays.copyOfRange(values, r * 20, r * 20 + 20));
+        }
+        assertThrows(IndexOutOfBoundsException.class, () -> store.readValues(new int[] {2, 10}, 2, values));
     }
 
     @Test
