@@ -146,7 +146,8 @@ final class GroupRetriever {
             for (int rank = 0; rank < keep; rank++) {
                 w.frontier[rank] = w.candidates[w.nextBest()];
             }
-            for (int i = w.nextBest(); i >= 0; i = w.nextBest()) {
+            for (int rest = 0; rest < w.heapSize; rest++) {
+                int i = w.untaken(rest);
                 w.addPruned(w.candidates[i], logMass(w, i, scale));
             }
             frontierCount = keep;
@@ -291,6 +292,9 @@ final class GroupRetriever {
         // A decoder's trees hold its sinks and window out, so usually nothing is removed.
         boolean removes = always.length > 0;
         w.ensureRemoved(removes ? w.prunedCount : 0, dim, valueDim);
+        if (removes) {
+            w.markNodes();
+        }
         for (int position : always) {
             int node = leafIndex.leafOf(position);
             if (w.nodeKind(node) == Scratch.SCANNED) {
@@ -629,7 +633,6 @@ final class GroupRetriever {
                 pruned = Arrays.copyOf(pruned, 2 * prunedCount);
                 prunedMass = Arrays.copyOf(prunedMass, 2 * prunedCount);
             }
-            mark(node, PRUNED, prunedCount);
             prunedMass[prunedCount] = logMass;
             pruned[prunedCount++] = node;
         }
@@ -639,9 +642,23 @@ final class GroupRetriever {
                 scannedLeaves = Arrays.copyOf(scannedLeaves, 2 * scannedLeafCount);
                 scannedLeafEnds = Arrays.copyOf(scannedLeafEnds, 2 * scannedLeafCount);
             }
-            mark(leaf, SCANNED, scannedLeafCount);
             scannedLeafEnds[scannedLeafCount] = scannedCount;
             scannedLeaves[scannedLeafCount++] = leaf;
+        }
+
+        /**
+         * Marks the pruned subtrees and scanned leaves for {@link #nodeKind} and {@link #nodeSlot}, which
+         * only the sinks and window positions inside the tree look up. Marked as they were found, each
+         * pruned node wrote three per-node arrays, a cache miss apiece at 64K keys; a decoder's trees
+         * hold their sinks and window out, so it never needs the marks.
+         */
+        void markNodes() {
+            for (int slot = 0; slot < prunedCount; slot++) {
+                mark(pruned[slot], PRUNED, slot);
+            }
+            for (int slot = 0; slot < scannedLeafCount; slot++) {
+                mark(scannedLeaves[slot], SCANNED, slot);
+            }
         }
 
         private void mark(int node, int kind, int slot) {
@@ -708,6 +725,15 @@ final class GroupRetriever {
             heap[0] = heap[--heapSize];
             siftDown(0);
             return (int) best;
+        }
+
+        /**
+         * The {@code j}-th index {@link #nextBest} has not returned yet, in no particular order: the
+         * nodes a level prunes need no order (the budget ranks them once, at the end), and popping them
+         * one by one cost a heap descent each.
+         */
+        int untaken(int j) {
+            return (int) heap[j];
         }
 
         private void siftDown(int i) {

@@ -56,6 +56,34 @@ class GroupRetrievalTest {
     }
 
     @Test
+    void aRetrievalReusedWhileTheTreeGrowsRetrievesWhatAFreshOneDoes() {
+        // The reused retrieval keeps its working arrays and node marks between calls; the inserts and
+        // splits in between must leave nothing of an earlier call in a later one.
+        List<float[]> keys = TestVectors.clustered(4000, DIM, 12, 81);
+        List<float[]> values = TestVectors.gaussian(4000, DIM, 82);
+        AttentionTree tree = TestVectors.treeOf(keys.subList(0, 500), values.subList(0, 500), SMALL);
+        SearchParams params = SearchParams.builder().k(4).beam(2).build();
+        GroupRetrieval reused = new GroupRetrieval(DIM, DIM);
+        for (int n = 500; n < 4000; n += 7) {
+            float[] queries = queries(2, n);
+            tree.retrieve(queries, 0, 2, 0.35f, params, reused);
+            GroupRetrieval fresh = new GroupRetrieval(DIM, DIM);
+            tree.retrieve(queries, 0, 2, 0.35f, params, fresh);
+            for (int g = 0; g < 2; g++) {
+                assertArrayEquals(Arrays.copyOf(fresh.finePositions(g), fresh.fineCount(g)),
+                        Arrays.copyOf(reused.finePositions(g), reused.fineCount(g)), "fine positions at " + n + " keys");
+                assertArrayEquals(Arrays.copyOf(fresh.summaryCounts(g), fresh.summaryCount(g)),
+                        Arrays.copyOf(reused.summaryCounts(g), reused.summaryCount(g)), "summary counts at " + n + " keys");
+                assertArrayEquals(Arrays.copyOf(fresh.summaryKeys(g), fresh.summaryCount(g) * DIM),
+                        Arrays.copyOf(reused.summaryKeys(g), reused.summaryCount(g) * DIM), "summary keys at " + n + " keys");
+            }
+            for (int i = n; i < n + 7; i++) {
+                tree.append(keys.get(i), values.get(i));
+            }
+        }
+    }
+
+    @Test
     void prunedSubtreesPastTheBudgetAreFoldedWithoutLosingAKey() {
         List<float[]> keys = TestVectors.clustered(3000, DIM, 10, 71);
         List<float[]> values = TestVectors.gaussian(3000, DIM, 72);
