@@ -22,27 +22,26 @@ final class TwoMeansSplit {
     static boolean[] split(float[] points, int count, int dim) {
         float[] mean = new float[dim];
         for (int i = 0; i < count; i++) {
-            for (int d = 0; d < dim; d++) {
-                mean[d] += points[i * dim + d];
-            }
+            Dot.add(points, i * dim, mean, 0, dim);
         }
         int a = farthest(points, count, dim, mean, 0, 1f / count);
         int b = farthest(points, count, dim, points, a * dim, 1f);
         float[] left = Arrays.copyOfRange(points, a * dim, a * dim + dim);
         float[] right = Arrays.copyOfRange(points, b * dim, b * dim + dim);
         boolean[] side = new boolean[count];
+        float[] axis = new float[dim];
         for (int round = 0; round < ROUNDS; round++) {
             float[] leftSum = new float[dim];
             float[] rightSum = new float[dim];
             int rightCount = 0;
+            // Nearer the right centre r than the left l ⇔ p·(r − l) > (|r|² − |l|²) / 2: one dot per point, not two distances.
+            for (int d = 0; d < dim; d++) {
+                axis[d] = right[d] - left[d];
+            }
+            float threshold = (Dot.dot(right, 0, right, 0, dim) - Dot.dot(left, 0, left, 0, dim)) / 2;
             for (int i = 0; i < count; i++) {
-                float toLeft = Dot.squaredDistance(points, i * dim, left, 0, 1f, dim);
-                float toRight = Dot.squaredDistance(points, i * dim, right, 0, 1f, dim);
-                side[i] = toRight < toLeft;
-                float[] sum = side[i] ? rightSum : leftSum;
-                for (int d = 0; d < dim; d++) {
-                    sum[d] += points[i * dim + d];
-                }
+                side[i] = Dot.dot(points, i * dim, axis, 0, dim) > threshold;
+                Dot.add(points, i * dim, side[i] ? rightSum : leftSum, 0, dim);
                 rightCount += side[i] ? 1 : 0;
             }
             if (rightCount == 0 || rightCount == count) {
