@@ -29,18 +29,14 @@ final class TwoMeansSplit {
         float[] left = Arrays.copyOfRange(points, a * dim, a * dim + dim);
         float[] right = Arrays.copyOfRange(points, b * dim, b * dim + dim);
         boolean[] side = new boolean[count];
-        float[] axis = new float[dim];
         for (int round = 0; round < ROUNDS; round++) {
             float[] leftSum = new float[dim];
             float[] rightSum = new float[dim];
             int rightCount = 0;
-            // Nearer the right centre r than the left l ⇔ p·(r − l) > (|r|² − |l|²) / 2: one dot per point, not two distances.
-            for (int d = 0; d < dim; d++) {
-                axis[d] = right[d] - left[d];
-            }
-            float threshold = (Dot.dot(right, 0, right, 0, dim) - Dot.dot(left, 0, left, 0, dim)) / 2;
             for (int i = 0; i < count; i++) {
-                side[i] = Dot.dot(points, i * dim, axis, 0, dim) > threshold;
+                float toLeft = Dot.squaredDistance(points, i * dim, left, 0, 1f, dim);
+                float toRight = Dot.squaredDistance(points, i * dim, right, 0, 1f, dim);
+                side[i] = toRight < toLeft;
                 Dot.add(points, i * dim, side[i] ? rightSum : leftSum, 0, dim);
                 rightCount += side[i] ? 1 : 0;
             }
