@@ -16,13 +16,11 @@ import java.nio.file.StandardOpenOption;
  * {@link #rows()} can be handed to {@code OnnxTensor.createTensor} as a {@code [rows, dim]} tensor
  * without a copy.
  *
- * <p>The memory behind a segment grows with its rows: from {@value #FIRST_ROWS} rows it doubles up to
- * an eighth of its capacity, then grows by eighths. A small context does not pay for a whole segment,
- * and a long one leaves at most an eighth of a segment unwritten (a million MiniLM keys: 46 bytes a key,
- * 1.5 %, where a whole last segment left 147). A direct segment grows by copying into a larger buffer
- * (about five copies of the segment's bytes by the time it is full, cheap next to the tree inserts of
- * its rows); a mapped one extends its file and maps it again. A view from {@link #rows()} stays valid,
- * but a longer one needs a new call.
+ * <p>An in-memory segment reserves its whole capacity as address space at once ({@link ReservedMemory}):
+ * the operating system backs a page when a row is first written to it, so a small context costs a
+ * page or two, a long one leaves at most a page unwritten, and rows never move ({@link #rows()} views
+ * stay valid, though a longer one needs a new call). A mapped segment grows with its rows: from {@value #FIRST_ROWS}
+ * rows its file doubles up to an eighth of its capacity, then grows by eighths, mapped again each time.
  */
 public final class Segment {
     static final int FIRST_ROWS = 1024;
@@ -48,7 +46,7 @@ public final class Segment {
     /** A new, empty segment in direct memory. */
     static Segment inMemory(SegmentHeader.Kind kind, int dim, int capacity) {
         SegmentHeader header = new SegmentHeader(kind, VectorFormat.FP32, dim, capacity, 0);
-        ByteBuffer buffer = ByteBuffer.allocateDirect(byteSize(dim, firstRows(dim, capacity)));
+        ByteBuffer buffer = ReservedMemory.reserve(byteSize(dim, capacity));
         header.writeTo(buffer);
         return new Segment(buffer, header, null);
     }
@@ -112,6 +110,9 @@ public final class Segment {
 
     /** Bytes of memory (or file) behind the segment now, header included. */
     public long allocatedBytes() {
+        if (file == null) {
+            return ReservedMemory.backed(SegmentHeader.BYTES + (long) rows * dim * Float.BYTES);
+        }
         return whole.capacity();
     }
 
@@ -140,16 +141,11 @@ public final class Segment {
         SegmentHeader.writeRows(whole, rows);
     }
 
+    /** Extends a mapped segment's file (an in-memory one holds its capacity from the start). */
     private void grow() {
         int held = floats.capacity() / dim;
         int step = Math.max(1, capacity / 8);
         int size = byteSize(dim, Math.min(capacity, held < step ? 2 * held : held + step));
-        if (file == null) {
-            ByteBuffer larger = ByteBuffer.allocateDirect(size);
-            larger.put(0, whole, 0, SegmentHeader.BYTES + rows * dim * Float.BYTES);
-            hold(larger);
-            return;
-        }
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             hold(channel.map(FileChannel.MapMode.READ_WRITE, 0, size));
         } catch (IOException e) {

@@ -22,9 +22,7 @@ final class TwoMeansSplit {
     static boolean[] split(float[] points, int count, int dim) {
         float[] mean = new float[dim];
         for (int i = 0; i < count; i++) {
-            for (int d = 0; d < dim; d++) {
-                mean[d] += points[i * dim + d];
-            }
+            Dot.add(points, i * dim, mean, 0, dim);
         }
         int a = farthest(points, count, dim, mean, 0, 1f / count);
         int b = farthest(points, count, dim, points, a * dim, 1f);
@@ -39,10 +37,7 @@ final class TwoMeansSplit {
                 float toLeft = Dot.squaredDistance(points, i * dim, left, 0, 1f, dim);
                 float toRight = Dot.squaredDistance(points, i * dim, right, 0, 1f, dim);
                 side[i] = toRight < toLeft;
-                float[] sum = side[i] ? rightSum : leftSum;
-                for (int d = 0; d < dim; d++) {
-                    sum[d] += points[i * dim + d];
-                }
+                Dot.add(points, i * dim, side[i] ? rightSum : leftSum, 0, dim);
                 rightCount += side[i] ? 1 : 0;
             }
             if (rightCount == 0 || rightCount == count) {

@@ -82,22 +82,24 @@ class HeadStoreTest {
     }
 
     @Test
-    void memoryGrowsWithTheRowsAndKeepsThemInPlace() throws IOException {
+    void memoryFollowsTheRowsAndKeepsThemInPlace() throws IOException {
         int segmentRows = 4 * Segment.FIRST_ROWS + 100;
         HeadStore inMemory = HeadStore.builder().keyDim(2).valueDim(1).segmentRows(segmentRows).build();
         HeadStore mapped = HeadStore.builder().keyDim(2).valueDim(1).segmentRows(segmentRows)
                 .directory(directory).build();
         int rows = segmentRows + 3;
         long smallStoreBytes = 0;
+        FloatBuffer early = null;
         for (int i = 0; i < rows; i++) {
             inMemory.append(new float[] {i, -i}, new float[] {i / 2f});
             mapped.append(new float[] {i, -i}, new float[] {i / 2f});
             if (i == 9) {
                 smallStoreBytes = inMemory.allocatedBytes();
+                early = inMemory.keySegments().get(0).rows();
             }
         }
-        long firstSegmentBytes = 2L * SegmentHeader.BYTES + (long) Segment.FIRST_ROWS * 3 * Float.BYTES;
-        assertEquals(firstSegmentBytes, smallStoreBytes, "ten rows should not allocate a whole segment");
+        assertEquals(2L * ReservedMemory.PAGE, smallStoreBytes, "ten rows should take a page per segment, not a segment");
+        assertEquals(-9f, early.get(19), "a view taken early reads the same rows after the segment filled");
         for (HeadStore store : new HeadStore[] {inMemory, mapped}) {
             for (int i = 0; i < rows; i += 97) {
                 assertArrayEquals(new float[] {i, -i}, store.key(i));
@@ -105,10 +107,12 @@ class HeadStoreTest {
             }
             Segment full = store.keySegments().get(0);
             assertEquals(segmentRows, full.rowCount());
-            assertEquals(SegmentHeader.BYTES + (long) segmentRows * 2 * Float.BYTES, full.allocatedBytes());
             FloatBuffer view = full.rows();
             assertEquals(segmentRows - 1f, view.get(2 * (segmentRows - 1)));
         }
+        long fullBytes = SegmentHeader.BYTES + (long) segmentRows * 2 * Float.BYTES;
+        assertEquals(ReservedMemory.backed(fullBytes), inMemory.keySegments().get(0).allocatedBytes());
+        assertEquals(fullBytes, mapped.keySegments().get(0).allocatedBytes());
         Segment reopened = Segment.open(directory.resolve("keys-00000.seg"));
         assertEquals(segmentRows, reopened.rowCount());
         assertEquals(-(segmentRows - 1f), reopened.rows().get(2 * segmentRows - 1));
