@@ -1,5 +1,4 @@
-# Sourced by bin/arbor, bin/test and .ci/run: finds a JDK 22 or newer and exports JAVA_HOME (the KV store
-# reserves its memory through the foreign function API, final from JDK 22).
+# Sourced by bin/arbor, bin/test and .ci/run: finds a JDK 21 or newer and exports JAVA_HOME.
 # The machine's default java may be older (Debian's is 17), so look beside it too.
 
 arbor_java_feature() {
@@ -22,14 +21,14 @@ arbor_find_jdk() {
     [ -x "$dir/bin/java" ] && [ -x "$dir/bin/javac" ] || continue
     version=$(arbor_java_feature "$dir")
     [ -n "$version" ] || continue
-    if [ "$version" -ge 22 ] && [ "$version" -gt "$best_version" ]; then
+    if [ "$version" -ge 21 ] && [ "$version" -gt "$best_version" ]; then
       best="$dir"
       best_version="$version"
     fi
   done
   if [ -z "$best" ]; then
-    echo "arbor: no JDK 22 or newer found (looked at ARBOR_JAVA_HOME, JAVA_HOME, javac on PATH and /usr/lib/jvm)." >&2
-    echo "arbor: install one (for example Temurin 25) or set ARBOR_JAVA_HOME to its folder." >&2
+    echo "arbor: no JDK 21 or newer found (looked at ARBOR_JAVA_HOME, JAVA_HOME, javac on PATH and /usr/lib/jvm)." >&2
+    echo "arbor: install one (for example Temurin 21 or 25) or set ARBOR_JAVA_HOME to its folder." >&2
     return 1
   fi
   export JAVA_HOME="$best"

@@ -187,9 +187,8 @@ public final class HeadStore {
         /**
          * Full segments of at most 256 MiB: far below ONNX Runtime's 2 GiB tensor limit, and few, since
          * exact attention runs once per segment (a million keys of dim 64 at 64 MiB took 12 % longer in
-         * 4 runs than in one, 1,000,840 of dim 384 13 % longer in 31 runs than in 8). An in-memory
-         * segment's memory is backed only as its rows are written (see {@link Segment}), so the size
-         * costs a short context nothing.
+         * 4 runs than in one, 1,000,840 of dim 384 13 % longer in 31 runs than in 8). A segment's
+         * memory follows its rows (see {@link Segment}), so the size costs a short context nothing.
          */
         private static final long TARGET_SEGMENT_BYTES = 256L << 20;
 

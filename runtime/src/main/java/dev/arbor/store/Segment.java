@@ -16,11 +16,14 @@ import java.nio.file.StandardOpenOption;
  * {@link #rows()} can be handed to {@code OnnxTensor.createTensor} as a {@code [rows, dim]} tensor
  * without a copy.
  *
- * <p>An in-memory segment reserves its whole capacity as address space at once ({@link ReservedMemory}):
- * the operating system backs a page when a row is first written to it, so a small context costs a
- * page or two, a long one leaves at most a page unwritten, and rows never move ({@link #rows()} views
- * stay valid, though a longer one needs a new call). A mapped segment grows with its rows: from {@value #FIRST_ROWS}
- * rows its file doubles up to an eighth of its capacity, then grows by eighths, mapped again each time.
+ * <p>Where the JDK offers a {@link MemoryReservation} (22 and newer), an in-memory segment reserves its
+ * whole capacity as address space at once: the operating system backs a page when a row is first
+ * written to it, so a small context costs a page or two, a long one leaves at most a page unwritten,
+ * and rows never move. Otherwise the memory grows with the rows: from {@value #FIRST_ROWS} rows it
+ * doubles up to an eighth of the capacity, then grows by eighths, so a long context leaves at most an
+ * eighth of a segment unwritten; a direct buffer grows by copying into a larger one, a mapped segment
+ * extends its file and maps it again. A view from {@link #rows()} stays valid, but a longer one needs a
+ * new call.
  */
 public final class Segment {
     static final int FIRST_ROWS = 1024;
@@ -30,11 +33,14 @@ public final class Segment {
     private final int dim;
     private final int capacity;
     private final Path file;
+    /** What backs an in-memory segment reserved at its full size; null when it grows (or is mapped). */
+    private final MemoryReservation reservation;
     private ByteBuffer whole;
     private FloatBuffer floats;
     private int rows;
 
-    private Segment(ByteBuffer whole, SegmentHeader header, Path file) {
+    private Segment(ByteBuffer whole, SegmentHeader header, Path file, MemoryReservation reservation) {
+        this.reservation = reservation;
         this.kind = header.kind();
         this.dim = header.dim();
         this.capacity = header.capacity();
@@ -43,12 +49,19 @@ public final class Segment {
         hold(whole);
     }
 
-    /** A new, empty segment in direct memory. */
+    /** A new, empty segment in direct memory: reserved at its full size if the JDK can, else growing. */
     static Segment inMemory(SegmentHeader.Kind kind, int dim, int capacity) {
+        return inMemory(kind, dim, capacity, MemoryReservation.AVAILABLE);
+    }
+
+    /** {@link #inMemory(SegmentHeader.Kind, int, int)} with the given reservation, or growing if it is null. */
+    static Segment inMemory(SegmentHeader.Kind kind, int dim, int capacity, MemoryReservation reservation) {
         SegmentHeader header = new SegmentHeader(kind, VectorFormat.FP32, dim, capacity, 0);
-        ByteBuffer buffer = ReservedMemory.reserve(byteSize(dim, capacity));
+        ByteBuffer buffer = reservation != null
+                ? reservation.reserve(byteSize(dim, capacity))
+                : ByteBuffer.allocateDirect(byteSize(dim, firstRows(dim, capacity)));
         header.writeTo(buffer);
-        return new Segment(buffer, header, null);
+        return new Segment(buffer, header, null, reservation);
     }
 
     /** A new, empty segment memory-mapped from {@code file}, which must not exist yet. */
@@ -58,7 +71,7 @@ public final class Segment {
                 StandardOpenOption.WRITE)) {
             ByteBuffer buffer = channel.map(FileChannel.MapMode.READ_WRITE, 0, byteSize(dim, firstRows(dim, capacity)));
             header.writeTo(buffer);
-            return new Segment(buffer, header, file);
+            return new Segment(buffer, header, file, null);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create KV segment " + file + ": " + e.getMessage(), e);
         }
@@ -74,7 +87,7 @@ public final class Segment {
                         + header.rows() + " rows of dim " + header.dim() + " need "
                         + byteSize(header.dim(), header.rows()) + " bytes, the file has " + buffer.capacity());
             }
-            return new Segment(buffer, header, file);
+            return new Segment(buffer, header, file, null);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open KV segment " + file + ": " + e.getMessage(), e);
         }
@@ -110,8 +123,8 @@ public final class Segment {
 
     /** Bytes of memory (or file) behind the segment now, header included. */
     public long allocatedBytes() {
-        if (file == null) {
-            return ReservedMemory.backed(SegmentHeader.BYTES + (long) rows * dim * Float.BYTES);
+        if (reservation != null) {
+            return reservation.backed(SegmentHeader.BYTES + (long) rows * dim * Float.BYTES);
         }
         return whole.capacity();
     }
@@ -141,11 +154,17 @@ public final class Segment {
         SegmentHeader.writeRows(whole, rows);
     }
 
-    /** Extends a mapped segment's file (an in-memory one holds its capacity from the start). */
+    /** Makes room for more rows (a reserved segment holds its capacity from the start). */
     private void grow() {
         int held = floats.capacity() / dim;
         int step = Math.max(1, capacity / 8);
         int size = byteSize(dim, Math.min(capacity, held < step ? 2 * held : held + step));
+        if (file == null) {
+            ByteBuffer larger = ByteBuffer.allocateDirect(size);
+            larger.put(0, whole, 0, SegmentHeader.BYTES + rows * dim * Float.BYTES);
+            hold(larger);
+            return;
+        }
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             hold(channel.map(FileChannel.MapMode.READ_WRITE, 0, size));
         } catch (IOException e) {

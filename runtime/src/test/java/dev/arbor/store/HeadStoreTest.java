@@ -3,8 +3,10 @@ package dev.arbor.store;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
@@ -98,7 +100,12 @@ class HeadStoreTest {
                 early = inMemory.keySegments().get(0).rows();
             }
         }
-        assertEquals(2L * ReservedMemory.PAGE, smallStoreBytes, "ten rows should take a page per segment, not a segment");
+        MemoryReservation reservation = MemoryReservation.AVAILABLE;
+        long smallExpected = reservation != null
+                ? reservation.backed(SegmentHeader.BYTES + 10 * 2 * Float.BYTES)
+                        + reservation.backed(SegmentHeader.BYTES + 10 * Float.BYTES)
+                : 2L * SegmentHeader.BYTES + (long) Segment.FIRST_ROWS * 3 * Float.BYTES;
+        assertEquals(smallExpected, smallStoreBytes, "ten rows should not take a whole segment");
         assertEquals(-9f, early.get(19), "a view taken early reads the same rows after the segment filled");
         for (HeadStore store : new HeadStore[] {inMemory, mapped}) {
             for (int i = 0; i < rows; i += 97) {
@@ -111,7 +118,8 @@ class HeadStoreTest {
             assertEquals(segmentRows - 1f, view.get(2 * (segmentRows - 1)));
         }
         long fullBytes = SegmentHeader.BYTES + (long) segmentRows * 2 * Float.BYTES;
-        assertEquals(ReservedMemory.backed(fullBytes), inMemory.keySegments().get(0).allocatedBytes());
+        assertEquals(reservation != null ? reservation.backed(fullBytes) : fullBytes,
+                inMemory.keySegments().get(0).allocatedBytes());
         assertEquals(fullBytes, mapped.keySegments().get(0).allocatedBytes());
         Segment reopened = Segment.open(directory.resolve("keys-00000.seg"));
         assertEquals(segmentRows, reopened.rowCount());
@@ -119,6 +127,35 @@ class HeadStoreTest {
         Segment partial = Segment.open(directory.resolve("values-00001.seg"));
         assertEquals(3, partial.rowCount());
         assertEquals(segmentRows / 2f, partial.rows().get(0));
+    }
+
+    @Test
+    void aSegmentWithoutReservationGrowsByCopiesAndKeepsItsRows() {
+        int capacity = 4 * Segment.FIRST_ROWS + 100;
+        Segment segment = Segment.inMemory(SegmentHeader.Kind.KEYS, 2, capacity, null);
+        segment.append(new float[] {0, 0});
+        assertEquals(SegmentHeader.BYTES + (long) Segment.FIRST_ROWS * 2 * Float.BYTES, segment.allocatedBytes(),
+                "a growing segment starts with room for its first rows only");
+        for (int i = 1; i < capacity; i++) {
+            segment.append(new float[] {i, -i});
+        }
+        assertEquals(SegmentHeader.BYTES + (long) capacity * 2 * Float.BYTES, segment.allocatedBytes());
+        float[] row = new float[2];
+        for (int i = 0; i < capacity; i += 61) {
+            segment.read(i, row, 0);
+            assertArrayEquals(new float[] {i, -i}, row);
+        }
+        assertTrue(segment.isFull());
+    }
+
+    @Test
+    void aJdk22BuildReservesSegmentMemory() {
+        assumeTrue(Runtime.version().feature() >= 22, "JDK 21 has no foreign function API: segments grow by copies");
+        assertNotNull(MemoryReservation.AVAILABLE,
+                "a JDK 22+ build must compile src/main/java22 (the runtime module's jdk22 profile)");
+        Segment segment = Segment.inMemory(SegmentHeader.Kind.VALUES, 4, 1 << 20);
+        segment.append(new float[] {1, 2, 3, 4});
+        assertTrue(segment.allocatedBytes() < 1 << 16, "one row of a reserved segment backs a page, not the segment");
     }
 
     @Test

@@ -10,18 +10,11 @@ import java.nio.ByteBuffer;
 import java.util.Locale;
 
 /**
- * Anonymous memory reserved at its full size up front but backed by the operating system only where
- * it is written (an {@code mmap} of address space): an in-memory segment takes its whole capacity at
- * once, so its rows never move and each byte of them is touched once, when its row is written.
- *
- * <p>Why not a direct buffer that grows: a growing buffer is copied into a larger one, and every new
- * buffer is zeroed (touched) in full, so a segment filled to a million rows of dim 64 had touched 4.7
- * times its final bytes. On a virtual machine whose free memory is handed back to the host, touching
- * a fresh page costs about 20 µs (a 64 MiB {@code allocateDirect} took 250 ms here), and appending
- * a million rows of dim 64 to a {@link HeadStore} took 13 µs per row, more than a whole tree insert.
- * The memory is unmapped when the buffer over it becomes unreachable, as a direct buffer's is freed.
+ * {@link MemoryReservation} by an anonymous {@code mmap} of address space (JDK 22+: the foreign
+ * function API). The memory is unmapped when the buffer over it becomes unreachable, as a direct
+ * buffer's is freed.
  */
-final class ReservedMemory {
+final class ReservedMemory implements MemoryReservation {
     private static final int PROT_READ = 1;
     private static final int PROT_WRITE = 2;
     private static final int MAP_PRIVATE = 2;
@@ -32,7 +25,7 @@ final class ReservedMemory {
     private static final MethodHandle MMAP;
     private static final MethodHandle MUNMAP;
     /** Bytes the operating system backs at a time: what a written row costs at least. */
-    static final int PAGE;
+    private static final int PAGE;
 
     static {
         Linker linker = Linker.nativeLinker();
@@ -50,10 +43,8 @@ final class ReservedMemory {
         }
     }
 
-    private ReservedMemory() {}
-
-    /** A zeroed direct buffer of {@code bytes} whose pages the operating system backs when they are first written. */
-    static ByteBuffer reserve(int bytes) {
+    @Override
+    public ByteBuffer reserve(int bytes) {
         MemorySegment address;
         try {
             address = (MemorySegment) MMAP.invokeExact(MemorySegment.NULL, (long) bytes, PROT_READ | PROT_WRITE,
@@ -68,8 +59,8 @@ final class ReservedMemory {
         return address.reinterpret(length, Arena.ofAuto(), start -> unmap(start, length)).asByteBuffer();
     }
 
-    /** Bytes the operating system backs once the first {@code bytes} of a reservation are written. */
-    static long backed(long bytes) {
+    @Override
+    public long backed(long bytes) {
         return (bytes + PAGE - 1) / PAGE * PAGE;
     }
 
