@@ -307,6 +307,7 @@ public final class AttentionTree {
         } else if (fitsDirections && refits(nodes.memberCount[node], settings.leafCapacity())) {
             refitLeaf(node);
         }
+        // Read first: a volatile write on every insert would cost a store fence each.
         if (!sketchesStale) {
             sketchesStale = true;
         }
@@ -328,9 +329,7 @@ public final class AttentionTree {
     private void refitLeaf(int leaf) {
         int count = nodes.memberCount[leaf];
         float[] keys = new float[count * keyDim];
-        for (int i = 0; i < count; i++) {
-            store.readKey(nodes.members[leaf][i], keys, i * keyDim);
-        }
+        store.readKeys(nodes.members[leaf], count, keys);
         nodes.setDirections(leaf, PrincipalDirections.of(keys, count, keyDim), keys, count);
         nodes.markStale(leaf);
     }
@@ -355,9 +354,7 @@ public final class AttentionTree {
         int count = nodes.memberCount[leaf];
         int[] positions = Arrays.copyOf(nodes.members[leaf], count);
         float[] keys = new float[count * keyDim];
-        for (int i = 0; i < count; i++) {
-            store.readKey(positions[i], keys, i * keyDim);
-        }
+        store.readKeys(positions, count, keys);
         boolean[] right = TwoMeansSplit.split(keys, count, keyDim);
         int rightCount = 0;
         for (boolean r : right) {

@@ -393,9 +393,7 @@ final class TreeSearcher {
         int dim = nodes.keyDim;
         int count = nodes.memberCount[leaf];
         int[] positions = nodes.members[leaf];
-        for (int i = 0; i < count; i++) {
-            store.readKey(positions[i], rows, i * dim);
-        }
+        store.readKeys(positions, count, rows);
         for (int i = 0; i < count; i++) {
             retrieval.addScanned(positions[i], Dot.dot(query, 0, rows, i * dim, dim));
         }
