@@ -44,6 +44,8 @@ final class KvCache {
     /** This layer's retrieval batch and the off-heap tensors it is built into, reused step after step. */
     private final RetrievalBatch.Builder batch;
     private final RetrievalBatch.Workspace workspace = new RetrievalBatch.Workspace();
+    /** The rows this layer's batch points at, reused step after step. */
+    private final AttendedRows attendedRows;
     /** The attention scale as a one-float off-heap tensor, written before each run. */
     private final FloatBuffer scale = ByteBuffer.allocateDirect(Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
     private FloatBuffer keys;
@@ -65,6 +67,7 @@ final class KvCache {
         this.heldWindow = heldWindow;
         this.retrievals = new GroupRetrieval[kvHeads];
         this.batch = RetrievalBatch.builder(1, headSize, headSize);
+        this.attendedRows = new AttendedRows(headSize);
         for (int h = 0; h < kvHeads; h++) {
             HeadStore store = HeadStore.builder().keyDim(headSize).valueDim(headSize).segmentRows(SEGMENT_ROWS).build();
             trees.add(AttentionTree.builder().store(store).settings(treeSettings).build());
@@ -132,6 +135,12 @@ final class KvCache {
     /** This layer's batch builder, emptied for {@code heads} heads. */
     RetrievalBatch.Builder batch(int heads) {
         return batch.reset(heads);
+    }
+
+    /** This layer's table of attended rows, emptied. */
+    AttendedRows attendedRows() {
+        attendedRows.clear();
+        return attendedRows;
     }
 
     RetrievalBatch.Workspace workspace() {

@@ -142,8 +142,8 @@ final class LlamaGraphs {
 
     /**
      * {@link #attentionOutput} with tree attention in front: {@code ai.arbor.AttentionOverIds} over the
-     * rows and summaries a search chose for every (token, head), read in place from the layer's key and
-     * value tables. One run per layer where attention as its own graph took two, and the attended vectors
+     * rows and summaries a search chose for every (token, head), gathered by id from the key and value
+     * tables of the rows the chunk attends ({@link AttendedRows}). One run per layer where attention as its own graph took two, and the attended vectors
      * never leave ONNX Runtime. Outputs the hidden state and each query's weights on its retrieved rows.
      */
     OnnxModel treeAttentionOutput(int layer) {

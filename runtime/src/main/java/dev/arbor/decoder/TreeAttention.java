@@ -25,8 +25,8 @@ import java.util.Map;
  * A chunk of one token is a decode step; a longer chunk is a prefill that runs the layer graphs once
  * per chunk instead of once per token.
  *
- * <p>The graph gathers the chosen rows from the layer's {@link KvCache} in place: viewed as a table of
- * {@code positions × kvHeads} rows of {@code headSize}, position p of kv head k is row {@code p·kvHeads + k}.
+ * <p>The graph gathers the chosen rows by id from a small table of just the rows the chunk attends
+ * ({@link AttendedRows}), built from the searches' own reads and the cache's held-out and new positions.
  */
 final class TreeAttention {
     private final LlamaConfig c;
@@ -56,16 +56,17 @@ final class TreeAttention {
         int tokens = q.length / c.dim();
         float scale = (float) (1.0 / Math.sqrt(hs));
         // Searched before the chunk's keys go in: no query may see a later position of its own chunk.
-        RetrievalBatch batch = retrieve(cache, q, tokens, scale, params);
+        AttendedRows table = cache.attendedRows();
+        RetrievalBatch batch = retrieve(cache, table, q, keys, values, tokens, scale, params);
         cache.append(keys, values);
-        long rows = (long) cache.size() * kvHeads;
+        long[] tableShape = {table.size(), hs};
         List<OnnxTensor> inputs = new ArrayList<>();
         try {
             Map<String, OnnxTensor> feed = new HashMap<>();
             feed.put(LlamaGraphs.QUERY, query);
             feed.put(LlamaGraphs.RESIDUAL, residual);
-            feed.put(LlamaGraphs.KEY_TABLE, track(inputs, OnnxTensor.createTensor(env, cache.keys(), new long[] {rows, hs})));
-            feed.put(LlamaGraphs.VALUE_TABLE, track(inputs, OnnxTensor.createTensor(env, cache.values(), new long[] {rows, hs})));
+            feed.put(LlamaGraphs.KEY_TABLE, track(inputs, OnnxTensor.createTensor(env, table.keyTable(), tableShape)));
+            feed.put(LlamaGraphs.VALUE_TABLE, track(inputs, OnnxTensor.createTensor(env, table.valueTable(), tableShape)));
             feed.put(LlamaGraphs.IDS, track(inputs, batch.ids().toOrt(env)));
             feed.put(LlamaGraphs.MASK, track(inputs, batch.mask().toOrt(env)));
             feed.put(LlamaGraphs.SUMMARY_MEANS, track(inputs, batch.summaries().means().toOrt(env)));
@@ -75,21 +76,35 @@ final class TreeAttention {
             OrtSession.Result result = outputs.get(l).run(feed);
             FloatBuffer keyWeights = ((OnnxTensor) result.get(LlamaGraphs.KEY_WEIGHTS).orElseThrow(
                     () -> new IllegalStateException("graph output '" + LlamaGraphs.KEY_WEIGHTS + "' missing"))).getFloatBuffer();
-            reportWeights(batch, keyWeights, (tokens - 1) * heads, weights);
+            reportWeights(batch, table, keyWeights, (tokens - 1) * heads, weights);
             return result;
         } finally {
             inputs.forEach(OnnxTensor::close);
         }
     }
 
-    /** Every (token, head)'s fine rows and summaries: one group retrieval per kv head and token. */
-    private RetrievalBatch retrieve(KvCache cache, float[] q, int tokens, float scale, SearchParams params) {
+    /**
+     * Every (token, head)'s fine rows and summaries: one group retrieval per kv head and token. The rows go
+     * into {@code table} first: the held-out positions and the chunk's own ({@code newKeys},
+     * {@code newValues}, not yet in the cache) as blocks, each query's fine keys as the search read them.
+     */
+    private RetrievalBatch retrieve(KvCache cache, AttendedRows table, float[] q, FloatBuffer newKeys,
+            FloatBuffer newValues, int tokens, float scale, SearchParams params) {
         int hs = c.headSize();
         int heads = c.heads();
         int kvHeads = c.kvHeads();
         int group = c.groupSize();
         int start = cache.size();
         int[] heldOut = cache.heldOut();
+        int[] heldRows = new int[heldOut.length / 2];
+        int[] heldCounts = new int[heldOut.length / 2];
+        for (int range = 0; range < heldOut.length; range += 2) {
+            // A range may end before it starts: it is empty then.
+            heldCounts[range / 2] = Math.max(0, heldOut[range + 1] - heldOut[range]);
+            heldRows[range / 2] = table.addPositions(cache.keys(), cache.values(), heldOut[range] * c.kvDim(),
+                    heldCounts[range / 2], kvHeads, heldOut[range]);
+        }
+        int chunkRows = table.addPositions(newKeys, newValues, newKeys.position(), tokens, kvHeads, start);
         SearchParams treeParams = cache.treeParams(params);
         RetrievalBatch.Builder builder = cache.batch(tokens * heads);
         for (int t = 0; t < tokens; t++) {
@@ -100,12 +115,14 @@ final class TreeAttention {
                 for (int g = 0; g < group; g++) {
                     int row = firstRow + g;
                     int[] positions = retrieval.finePositions(g);
+                    float[] fineKeys = retrieval.fineKeys(g);
+                    float[] fineValues = retrieval.fineValues(g);
                     for (int i = 0; i < retrieval.fineCount(g); i++) {
-                        builder.addKey(row, (long) cache.cachePosition(positions[i]) * kvHeads + kvHead);
+                        builder.addKey(row, table.add(cache.cachePosition(positions[i]), fineKeys, i * hs, fineValues, i * hs));
                     }
-                    for (int range = 0; range < heldOut.length; range += 2) {
-                        for (int position = heldOut[range]; position < heldOut[range + 1]; position++) {
-                            builder.addKey(row, (long) position * kvHeads + kvHead);
+                    for (int range = 0; range < heldRows.length; range++) {
+                        for (int p = 0; p < heldCounts[range]; p++) {
+                            builder.addKey(row, heldRows[range] + (long) p * kvHeads + kvHead);
                         }
                     }
                     if (tokens == 1) {
@@ -116,8 +133,8 @@ final class TreeAttention {
                         builder.addSummaries(row, retrieval.summaryKeys(g), retrieval.summaryValueSums(g),
                                 retrieval.summaryCounts(g), retrieval.summaryCount(g));
                     }
-                    for (int position = start; position <= start + t; position++) {
-                        builder.addKey(row, (long) position * kvHeads + kvHead);
+                    for (int p = 0; p <= t; p++) {
+                        builder.addKey(row, chunkRows + (long) p * kvHeads + kvHead);
                     }
                 }
             }
@@ -131,14 +148,15 @@ final class TreeAttention {
     }
 
     /** The weights of the batch rows from {@code firstRow} on (the last token's heads). */
-    private void reportWeights(RetrievalBatch batch, FloatBuffer keyWeights, int firstRow, AttentionWeights weights) {
+    private static void reportWeights(RetrievalBatch batch, AttendedRows table, FloatBuffer keyWeights, int firstRow,
+            AttentionWeights weights) {
         int slots = batch.retrieved();
         long[] positions = new long[slots];
         float[] headWeights = new float[slots];
         for (int h = firstRow; h < batch.heads(); h++) {
             int count = 0;
             for (int slot = 0; slot < slots && batch.row(h, slot) >= 0; slot++) {
-                positions[count] = batch.row(h, slot) / c.kvHeads();
+                positions[count] = table.position(batch.row(h, slot));
                 headWeights[count++] = keyWeights.get(h * slots + slot);
             }
             weights.addStrongest(Arrays.copyOf(positions, count), Arrays.copyOf(headWeights, count),

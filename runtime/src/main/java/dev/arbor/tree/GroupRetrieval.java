@@ -5,7 +5,9 @@ import java.util.Arrays;
 /**
  * What attention elsewhere reads for a group of queries that share one tree (the query heads of one
  * key/value head): per query, as in {@link TreeRetrieval}, the positions attended finely and summaries
- * of every other key, so that fine keys and summaries count each key once. Held in flat arrays that the
+ * of every other key, so that fine keys and summaries count each key once. Each fine position comes
+ * with its key and value, copied while the search had them at hand: read again from the store by
+ * position, they are scattered over the whole context and miss in cache. Held in flat arrays that the
  * next {@link AttentionTree#retrieve(float[], int, int, float, SearchParams, GroupRetrieval)} overwrites:
  * a decoder step retrieves for every kv head of every layer, and fresh objects per summary cost more
  * than the search. Not thread-safe; one per decoding sequence.
@@ -16,6 +18,8 @@ public final class GroupRetrieval {
     int queries;
     int[][] positions = new int[0][];
     int[] positionCounts = new int[0];
+    float[][] fineKeys = new float[0][];
+    float[][] fineValues = new float[0][];
     float[][] summaryKeys = new float[0][];
     float[][] summaryValueSums = new float[0][];
     float[][] summaryCounts = new float[0][];
@@ -48,6 +52,16 @@ public final class GroupRetrieval {
         return positions[q];
     }
 
+    /** Query {@code q}'s fine keys, {@code [fineCount][keyDim]} row-major, in the order of {@link #finePositions}. */
+    public float[] fineKeys(int q) {
+        return fineKeys[q];
+    }
+
+    /** Query {@code q}'s fine values, {@code [fineCount][valueDim]} row-major, in the order of {@link #finePositions}. */
+    public float[] fineValues(int q) {
+        return fineValues[q];
+    }
+
     /** How many summaries query {@code q} has. */
     public int summaryCount(int q) {
         return summaryTotals[q];
@@ -73,6 +87,8 @@ public final class GroupRetrieval {
         if (positions.length < count) {
             positions = Arrays.copyOf(positions, count);
             positionCounts = Arrays.copyOf(positionCounts, count);
+            fineKeys = Arrays.copyOf(fineKeys, count);
+            fineValues = Arrays.copyOf(fineValues, count);
             summaryKeys = Arrays.copyOf(summaryKeys, count);
             summaryValueSums = Arrays.copyOf(summaryValueSums, count);
             summaryCounts = Arrays.copyOf(summaryCounts, count);
@@ -80,6 +96,8 @@ public final class GroupRetrieval {
             for (int q = 0; q < count; q++) {
                 if (positions[q] == null) {
                     positions[q] = new int[64];
+                    fineKeys[q] = new float[64 * keyDim];
+                    fineValues[q] = new float[64 * valueDim];
                     summaryKeys[q] = new float[64 * keyDim];
                     summaryValueSums[q] = new float[64 * valueDim];
                     summaryCounts[q] = new float[64];
@@ -91,11 +109,16 @@ public final class GroupRetrieval {
         Arrays.fill(summaryTotals, 0);
     }
 
-    void addFine(int q, int position) {
-        if (positionCounts[q] == positions[q].length) {
-            positions[q] = Arrays.copyOf(positions[q], 2 * positions[q].length);
+    /** Adds a fine position and returns its index; the caller writes its key and value in place. */
+    int addFine(int q, int position) {
+        int i = positionCounts[q]++;
+        if (i == positions[q].length) {
+            positions[q] = Arrays.copyOf(positions[q], 2 * i);
+            fineKeys[q] = Arrays.copyOf(fineKeys[q], 2 * i * keyDim);
+            fineValues[q] = Arrays.copyOf(fineValues[q], 2 * i * valueDim);
         }
-        positions[q][positionCounts[q]++] = position;
+        positions[q][i] = position;
+        return i;
     }
 
     /** Adds a summary and returns its index; the caller writes its key and value sum in place. */

@@ -76,22 +76,23 @@ final class GroupRetriever {
         if (nodes.root < 0) {
             return;
         }
+        keyRows.refresh();
+        valueRows.refresh();
         if (params.mode() == SearchMode.EXACT) {
             retrieveOneByOne(queries, offset, count, scale, params, out);
             return;
         }
         Scratch w = out.scratch;
-        keyRows.refresh();
-        valueRows.refresh();
-        w.start(queries, offset, count, nodes, (int) store.size(), params.k());
+        w.start(queries, offset, count, nodes, params.k());
         boolean scanAll = store.size() <= params.k();
         descend(w, params, scale, scanAll);
         scanLeaves(w, params, scale, scanAll);
         int[] always = searcher.alwaysAttended(params);
         int shared = prunedSummaries(w, always);
         for (int g = 0; g < count; g++) {
-            finePositions(w, g, always, out);
+            kth(w, g);
             leafRemainders(w, g, scale, always, out);
+            alwaysOutsideScannedLeaves(w, g, always, out);
             for (int i = 0; i < shared; i++) {
                 int s = out.addSummary(g, w.prunedCounts[i]);
                 System.arraycopy(w.prunedKeys, i * nodes.keyDim, out.summaryKeys[g], s * nodes.keyDim, nodes.keyDim);
@@ -109,7 +110,9 @@ final class GroupRetriever {
             TreeRetrieval retrieval = single.retrieve(
                     Arrays.copyOfRange(queries, offset + g * dim, offset + (g + 1) * dim), scale, params);
             for (int position : retrieval.positions()) {
-                out.addFine(g, position);
+                int f = out.addFine(g, position);
+                keyRows.read(position, out.fineKeys[g], f * dim);
+                valueRows.read(position, out.fineValues[g], f * nodes.valueDim);
             }
             for (TreeRetrieval.Summary summary : retrieval.summaries()) {
                 int s = out.addSummary(g, summary.count());
@@ -378,29 +381,33 @@ final class GroupRetriever {
         return keys;
     }
 
-    /** Query g's top-k, then the sinks and window it lacks; marks them in the scratch's position marks. */
-    private void finePositions(Scratch w, int g, int[] always, GroupRetrieval out) {
-        int mark = w.nextPositionMark();
+    /** Drains query g's top-k for its k-th best (score, position), which tells the scanned keys it attends finely. */
+    private static void kth(Scratch w, int g) {
         int[] top = w.top[g].drainPositions(w.topScores);
         boolean full = top.length == w.k;
         w.kthScore = full ? w.topScores[top.length - 1] : Float.NEGATIVE_INFINITY;
         w.kthPosition = full ? top[top.length - 1] : Integer.MAX_VALUE;
-        for (int position : top) {
-            w.positionMarks[position] = mark;
-            out.addFine(g, position);
-        }
+    }
+
+    /**
+     * The sinks and window positions outside the scanned leaves, fine for query g with their key and
+     * value read from the store (those inside were taken with the scanned leaves' fine keys).
+     */
+    private void alwaysOutsideScannedLeaves(Scratch w, int g, int[] always, GroupRetrieval out) {
         for (int position : always) {
-            if (w.positionMarks[position] != mark) {
-                w.positionMarks[position] = mark;
-                out.addFine(g, position);
+            if (w.nodeKind(leafIndex.leafOf(position)) != Scratch.SCANNED) {
+                int f = out.addFine(g, position);
+                keyRows.read(position, out.fineKeys[g], f * nodes.keyDim);
+                valueRows.read(position, out.fineValues[g], f * nodes.valueDim);
             }
         }
     }
 
     /**
-     * Per scanned leaf, query g's remainder: the keys not fine for g, as one summary whose key is their
-     * mean moved along q_g until it scores the log-mean-exp of their exact scores (their softmax mass).
-     * The fine keys' scores become -∞ in a copy, so one SIMD pass of exponentials per leaf skips them.
+     * Per scanned leaf, query g's fine keys (its top-k and the sinks and window inside the leaf, in scan
+     * order, with their keys and values) and its remainder: the keys not fine for g, as one summary whose
+     * key is their mean moved along q_g until it scores the log-mean-exp of their exact scores (their
+     * softmax mass). The fine keys' scores become -∞ in a copy, so one SIMD pass of exponentials per leaf skips them.
      * A scanned key is in g's top-k exactly when its (score, position) pair is at least the k-th one's,
      * so the copy takes one sequential pass; only the few sinks and window positions are looked up.
      */
@@ -443,19 +450,21 @@ final class GroupRetriever {
                     s = startRemainder(w, g, leaf, out);
                 }
                 out.summaryCounts[g][s]--;
-                float[] values = w.value;
-                int valueOffset = 0;
-                if (leafRows.kept()) {
-                    values = leafRows.values(leaf);
-                    valueOffset = (i - start) * valueDim;
-                } else {
-                    valueRows.read(w.scannedPositions[i], values, 0);
-                }
+                int f = out.addFine(g, w.scannedPositions[i]);
+                float[] fineKeys = out.fineKeys[g];
+                float[] fineValues = out.fineValues[g];
                 for (int d = 0; d < dim; d++) {
-                    out.summaryKeys[g][s * dim + d] -= w.scannedKeys[i * dim + d];
+                    float key = w.scannedKeys[i * dim + d];
+                    fineKeys[f * dim + d] = key;
+                    out.summaryKeys[g][s * dim + d] -= key;
+                }
+                if (leafRows.kept()) {
+                    System.arraycopy(leafRows.values(leaf), (i - start) * valueDim, fineValues, f * valueDim, valueDim);
+                } else {
+                    valueRows.read(w.scannedPositions[i], fineValues, f * valueDim);
                 }
                 for (int d = 0; d < valueDim; d++) {
-                    out.summaryValueSums[g][s * valueDim + d] -= values[valueOffset + d];
+                    out.summaryValueSums[g][s * valueDim + d] -= fineValues[f * valueDim + d];
                 }
             }
             if (s < 0) {
@@ -559,9 +568,6 @@ final class GroupRetriever {
         byte[] nodeKinds = new byte[0];
         int[] nodeSlot = new int[0];
         int stamp;
-        /** Per position: the (call, query) that last marked it fine. */
-        int[] positionMarks = new int[0];
-        int positionMark;
         int[] removedCounts = new int[64];
         float[] removedKeys = new float[0];
         float[] removedValues = new float[0];
@@ -575,7 +581,7 @@ final class GroupRetriever {
         float kthScore;
         int kthPosition;
 
-        void start(float[] queries, int offset, int count, TreeNodes nodes, int size, int k) {
+        void start(float[] queries, int offset, int count, TreeNodes nodes, int k) {
             int dim = nodes.keyDim;
             if (query.length != count || key.length != dim || this.k != k) {
                 this.k = k;
@@ -604,9 +610,6 @@ final class GroupRetriever {
                 nodeKinds = Arrays.copyOf(nodeKinds, capacity);
                 nodeSlot = Arrays.copyOf(nodeSlot, capacity);
             }
-            if (positionMarks.length < size) {
-                positionMarks = Arrays.copyOf(positionMarks, Math.max(size, 2 * positionMarks.length));
-            }
             if (++stamp == Integer.MAX_VALUE) {
                 Arrays.fill(nodeStamps, 0);
                 stamp = 1;
@@ -614,14 +617,6 @@ final class GroupRetriever {
             prunedCount = 0;
             scannedCount = 0;
             scannedLeafCount = 0;
-        }
-
-        int nextPositionMark() {
-            if (++positionMark == Integer.MAX_VALUE) {
-                Arrays.fill(positionMarks, 0);
-                positionMark = 1;
-            }
-            return positionMark;
         }
 
         int nodeKind(int node) {
