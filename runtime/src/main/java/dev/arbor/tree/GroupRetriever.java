@@ -49,6 +49,8 @@ final class GroupRetriever {
      * leaves are cache misses, and they are most of what a search reads.
      */
     static final int LEAF_WIDENING = 2;
+    /** Floats (or ints) per 64-byte cache line: a touch loop loads one of each. */
+    private static final int LINE_FLOATS = 16;
 
     private final TreeNodes nodes;
     private final HeadStore store;
@@ -58,6 +60,8 @@ final class GroupRetriever {
     private final StoreRows keyRows;
     private final StoreRows valueRows;
     private final LeafRows leafRows;
+    /** The sum of what a touch loop loaded: stored so the compiler keeps those loads. */
+    private float touched;
 
     GroupRetriever(TreeNodes nodes, HeadStore store, TreeSearcher searcher, LeafIndex leafIndex, LeafRows leafRows,
             TreeRetriever single) {
@@ -129,6 +133,7 @@ final class GroupRetriever {
         if (nodes.isLeaf(nodes.root)) {
             w.candidateCount = 0;
             addCandidate(w, nodes.root);
+            rankCandidates(w);
             return;
         }
         while (true) {
@@ -139,6 +144,7 @@ final class GroupRetriever {
                     addCandidate(w, nodes.members[node][i]);
                 }
             }
+            rankCandidates(w);
             if (nodes.isLeaf(w.candidates[0])) {
                 return;
             }
@@ -159,21 +165,40 @@ final class GroupRetriever {
 
     private void addCandidate(Scratch w, int node) {
         int c = w.candidateCount++;
-        int groups = w.queries;
         if (c == w.candidates.length) {
+            int groups = w.queries;
             w.candidates = Arrays.copyOf(w.candidates, 2 * c);
             w.promises = Arrays.copyOf(w.promises, 2 * c);
             w.means = Arrays.copyOf(w.means, 2 * c * groups);
             w.spreads = Arrays.copyOf(w.spreads, 2 * c * groups);
         }
         w.candidates[c] = node;
-        float promise = Float.NEGATIVE_INFINITY;
-        for (int g = 0; g < groups; g++) {
-            int i = c * groups + g;
-            nodes.moments(w.query[g], node, w.means, w.spreads, i);
-            promise = Math.max(promise, w.means[i] + TreeSearcher.OPTIMISM * w.spreads[i]);
+    }
+
+    /**
+     * Each candidate's moments for every query of the group and its promise, the best of theirs. Every
+     * line they read (key count, sketch, scales) is touched first, in loops of independent loads whose
+     * misses overlap: at 64K keys a level's ~90 candidates are mostly cache misses, and each moment
+     * otherwise waited on its own.
+     */
+    private void rankCandidates(Scratch w) {
+        int groups = w.queries;
+        int keyCounts = 0;
+        for (int c = 0; c < w.candidateCount; c++) {
+            keyCounts += nodes.keyCount[w.candidates[c]];
         }
-        w.promises[c] = promise;
+        touched = keyCounts;
+        nodes.touchMoments(w.candidates, w.candidateCount);
+        for (int c = 0; c < w.candidateCount; c++) {
+            int node = w.candidates[c];
+            float promise = Float.NEGATIVE_INFINITY;
+            for (int g = 0; g < groups; g++) {
+                int i = c * groups + g;
+                nodes.moments(w.query[g], node, w.means, w.spreads, i);
+                promise = Math.max(promise, w.means[i] + TreeSearcher.OPTIMISM * w.spreads[i]);
+            }
+            w.promises[c] = promise;
+        }
     }
 
     /**
@@ -188,12 +213,13 @@ final class GroupRetriever {
         w.rank(w.promises, candidates);
         w.taken = ensure(w.taken, candidates);
         Arrays.fill(w.taken, 0, candidates, 0);
-        long keys = 0;
+        w.batch = ensure(w.batch, budget);
         for (int rank = 0; rank < first; rank++) {
             int i = w.nextBest();
             w.taken[i] = 1;
-            keys += scan(w, w.candidates[i]);
+            w.batch[rank] = w.candidates[i];
         }
+        long keys = scan(w, w.batch, first);
         if (first < candidates) {
             int groups = w.queries;
             float[] expected = w.expected = ensure(w.expected, candidates);
@@ -216,7 +242,10 @@ final class GroupRetriever {
                 expected[i] = (float) best;
             }
             w.rank(expected, candidates);
+            // Which leaves this round takes depends on their key counts alone, not on their scores:
+            // choose them all, then scan them together.
             int scanned = first;
+            int chosen = 0;
             while (scanned < budget || keys < params.k()) {
                 int i = w.nextBest();
                 if (i < 0 || (expected[i] < floorLog && keys >= params.k())) {
@@ -227,8 +256,11 @@ final class GroupRetriever {
                 }
                 w.taken[i] = 1;
                 scanned++;
-                keys += scan(w, w.candidates[i]);
+                keys += nodes.memberCount[w.candidates[i]];
+                w.batch = ensure(w.batch, chosen + 1);
+                w.batch[chosen++] = w.candidates[i];
             }
+            scan(w, w.batch, chosen);
         }
         for (int i = 0; i < candidates; i++) {
             if (w.taken[i] == 0) {
@@ -249,6 +281,35 @@ final class GroupRetriever {
             best = Math.max(best, scale * w.means[i * w.queries + g] + 0.5f * spread * spread);
         }
         return best + (float) Math.log(nodes.keyCount[w.candidates[i]]);
+    }
+
+    /**
+     * Scans the first {@code count} of {@code leaves}; returns their keys. Every line the scans read (the
+     * leaves' kept keys and their member positions) is touched first in one loop of independent loads, so
+     * the misses of cold leaves overlap instead of each leaf's waiting on the previous one's.
+     */
+    private long scan(Scratch w, int[] leaves, int count) {
+        float sum = 0;
+        for (int b = 0; b < count; b++) {
+            int leaf = leaves[b];
+            int members = nodes.memberCount[leaf];
+            int[] positions = nodes.members[leaf];
+            for (int i = 0; i < members; i += LINE_FLOATS) {
+                sum += positions[i];
+            }
+            if (leafRows.kept()) {
+                float[] keys = leafRows.keys(leaf);
+                for (int j = 0, end = members * nodes.keyDim; j < end; j += LINE_FLOATS) {
+                    sum += keys[j];
+                }
+            }
+        }
+        touched = sum;
+        long keys = 0;
+        for (int b = 0; b < count; b++) {
+            keys += scan(w, leaves[b]);
+        }
+        return keys;
     }
 
     /** Scores every key of a leaf exactly for every query of the group; returns its key count. */
@@ -321,9 +382,14 @@ final class GroupRetriever {
             w.rank(w.prunedMass, w.prunedCount);
             folded = foldEverything(w, removes);
         }
+        w.batch = ensure(w.batch, alone);
+        for (int taken = 0; taken < alone; taken++) {
+            w.batch[taken] = folds ? w.nextBest() : taken;
+        }
+        touchSums(w.pruned, w.batch, alone);
         int shared = 0;
         for (int taken = 0; taken < alone; taken++) {
-            int slot = folds ? w.nextBest() : taken;
+            int slot = w.batch[taken];
             int node = w.pruned[slot];
             int keys = nodes.keyCount[node] - (removes ? w.removedCounts[slot] : 0);
             if (keys == 0) {
@@ -350,6 +416,19 @@ final class GroupRetriever {
             w.prunedCounts[shared++] = folded;
         }
         return shared;
+    }
+
+    /**
+     * Touches the key count, key sum and value sum of the nodes {@code nodeIds[slots[0 .. count)]} in one
+     * loop of independent loads, before they are read one by one (pruned subtrees are cold at 64K keys).
+     */
+    private void touchSums(int[] nodeIds, int[] slots, int count) {
+        float sum = 0;
+        for (int i = 0; i < count; i++) {
+            int node = nodeIds[slots[i]];
+            sum += nodes.keyCount[node] + nodes.keySum[node * nodes.keyDim] + nodes.valueSum[node * nodes.valueDim];
+        }
+        touched = sum;
     }
 
     /**
@@ -547,6 +626,8 @@ final class GroupRetriever {
         float[] spreads = new float[0];
         int candidateCount;
         int[] taken = new int[64];
+        /** Leaves chosen to be scanned together. */
+        int[] batch = new int[32];
         float[] expected = new float[64];
         long[] heap = new long[64];
         int heapSize;
