@@ -43,6 +43,25 @@ class TreeAttentionTest {
     }
 
     @Test
+    void retrievingEveryKeyReportsTheMostAttendedPositionExactAttentionReports() {
+        // Tree attention's weights come back per row of the table the step attended; each must be
+        // traced to its own position in the context.
+        Checkpoint checkpoint = Checkpoint.load(SharedData.stories260kGguf());
+        try (LlamaModel model = LlamaModel.open(checkpoint, StoriesGoldenTest.SESSIONS)) {
+            int[] tokens = greedy(model, model.newContext(), AttentionMode.EXACT, 161);
+            int[] prompt = java.util.Arrays.copyOf(tokens, 160);
+            DecoderContext exact = model.newContext();
+            model.forward(exact, prompt, AttentionMode.EXACT);
+            model.forward(exact, new int[] {tokens[160]}, AttentionMode.EXACT);
+            DecoderContext tree = model.newContext(EVERYTHING);
+            model.forward(tree, prompt, AttentionMode.TREE);
+            model.forward(tree, new int[] {tokens[160]}, AttentionMode.TREE);
+            assertTrue(tree.lastAttended().length > 0, "a decode step reports what it attended");
+            assertEquals(exact.lastAttended()[0], tree.lastAttended()[0]);
+        }
+    }
+
+    @Test
     void aSmallWindowWithTopKStillFollowsExactAttentionClosely() {
         Checkpoint checkpoint = Checkpoint.load(SharedData.stories260kGguf());
         try (LlamaModel model = LlamaModel.open(checkpoint, StoriesGoldenTest.SESSIONS)) {

@@ -56,6 +56,32 @@ class GroupRetrievalTest {
     }
 
     @Test
+    void eachFinePositionComesWithItsOwnKeyAndValue() {
+        List<float[]> keys = TestVectors.clustered(3000, DIM, 10, 91);
+        List<float[]> values = TestVectors.gaussian(3000, DIM, 92);
+        AttentionTree tree = TestVectors.treeOf(keys, values, SMALL);
+        // Sinks and window in pruned subtrees and in scanned leaves: fine rows copied from both, and from
+        // the store when each query searches alone.
+        SearchParams beam = SearchParams.builder().k(4).beam(2).sinks(16).window(100).build();
+        SearchParams exact = beam.toBuilder().mode(SearchMode.EXACT).build();
+        for (SearchParams params : List.of(beam, exact)) {
+            GroupRetrieval retrieval = new GroupRetrieval(DIM, DIM);
+            tree.retrieve(queries(2, 93), 0, 2, 0.35f, params, retrieval);
+            for (int g = 0; g < 2; g++) {
+                assertTrue(retrieval.fineCount(g) >= 116, "at least the 16 sinks and 100 window positions");
+                for (int i = 0; i < retrieval.fineCount(g); i++) {
+                    int position = retrieval.finePositions(g)[i];
+                    assertArrayEquals(keys.get(position), Arrays.copyOfRange(retrieval.fineKeys(g), i * DIM, (i + 1) * DIM),
+                            params.mode() + ", query " + g + ": key of position " + position);
+                    assertArrayEquals(values.get(position),
+                            Arrays.copyOfRange(retrieval.fineValues(g), i * DIM, (i + 1) * DIM),
+                            params.mode() + ", query " + g + ": value of position " + position);
+                }
+            }
+        }
+    }
+
+    @Test
     void aRetrievalReusedWhileTheTreeGrowsRetrievesWhatAFreshOneDoes() {
         // The reused retrieval keeps its working arrays and node marks between calls; the inserts and
         // splits in between must leave nothing of an earlier call in a later one.
