@@ -17,7 +17,7 @@ class PrincipalDirectionsTest {
         float[] second = orthogonalTo(first, unit(new SplittableRandom(2)));
         float[] keys = correlatedKeys(first, second, new SplittableRandom(3));
 
-        float[][] directions = PrincipalDirections.of(keys, COUNT, DIM);
+        float[][] directions = new PrincipalDirections(DIM).of(keys, COUNT);
 
         assertEquals(PrincipalDirections.COUNT, directions.length);
         // A finite sample tilts its principal axes within the planted plane; the plane itself is found.
@@ -44,8 +44,8 @@ class PrincipalDirectionsTest {
         float[] first = unit(new SplittableRandom(4));
         float[] second = orthogonalTo(first, unit(new SplittableRandom(5)));
         float[] keys = correlatedKeys(first, second, new SplittableRandom(6));
-        TreeNodes plain = new TreeNodes(DIM, DIM);
-        TreeNodes directed = new TreeNodes(DIM, DIM);
+        TreeNodes plain = new TreeNodes(DIM, DIM, PrincipalDirections.COUNT);
+        TreeNodes directed = new TreeNodes(DIM, DIM, PrincipalDirections.COUNT);
         int plainNode = plain.newNode(0, 8);
         int directedNode = directed.newNode(0, 8);
         // Half the keys before the directions are set and half after: the projections must follow both.
@@ -53,7 +53,7 @@ class PrincipalDirectionsTest {
         for (int i = 0; i < COUNT; i++) {
             plain.addKey(plainNode, keys, i * DIM, value);
             if (i == COUNT / 2) {
-                directed.setDirections(directedNode, PrincipalDirections.of(keys, COUNT / 2, DIM), keys, COUNT / 2);
+                directed.fitDirections(directedNode, keys, COUNT / 2);
             }
             directed.addKey(directedNode, keys, i * DIM, value);
         }
@@ -101,13 +101,13 @@ class PrincipalDirectionsTest {
                 keys[i * DIM + d] = 1 + key[d] + (float) (0.1 * random.nextGaussian());
             }
         }
-        TreeNodes nodes = new TreeNodes(DIM, DIM);
+        TreeNodes nodes = new TreeNodes(DIM, DIM, PrincipalDirections.COUNT);
         int node = nodes.newNode(0, 8);
         float[] value = new float[DIM];
         for (int i = 0; i < COUNT; i++) {
             nodes.addKey(node, keys, i * DIM, value);
         }
-        nodes.setDirections(node, PrincipalDirections.of(keys, COUNT, DIM), keys, COUNT);
+        nodes.fitDirections(node, keys, COUNT);
         nodes.refreshSketch(node);
 
         double rankedError = 0;
@@ -139,7 +139,7 @@ class PrincipalDirectionsTest {
         float[] first = unit(new SplittableRandom(8));
         float[] second = orthogonalTo(first, unit(new SplittableRandom(9)));
         float[] keys = correlatedKeys(first, second, new SplittableRandom(10));
-        TreeNodes nodes = new TreeNodes(DIM, DIM);
+        TreeNodes nodes = new TreeNodes(DIM, DIM, PrincipalDirections.COUNT);
         int parent = nodes.newNode(1, 4);
         int plainParent = nodes.newNode(1, 4);
         float[] value = new float[DIM];
@@ -150,7 +150,7 @@ class PrincipalDirectionsTest {
             for (int i = 0; i < half; i++) {
                 nodes.addKey(leaf, leafKeys, i * DIM, value);
             }
-            nodes.setDirections(leaf, PrincipalDirections.of(leafKeys, half, DIM), leafKeys, half);
+            nodes.fitDirections(leaf, leafKeys, half);
             nodes.refreshSketch(leaf);
             for (int node : new int[] {parent, plainParent}) {
                 nodes.addSummary(node, leaf);
