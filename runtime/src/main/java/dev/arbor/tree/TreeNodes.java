@@ -333,11 +333,6 @@ final class TreeNodes {
         staleNodes[staleCount++] = node;
     }
 
-    /** Whether some node's sketch lags its sums. */
-    boolean hasStaleSketches() {
-        return staleCount > 0;
-    }
-
     /** Rewrites every stale sketch: before a search, which reads them. */
     void refreshStaleSketches() {
         for (int i = 0; i < staleCount; i++) {
