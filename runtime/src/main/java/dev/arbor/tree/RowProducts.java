@@ -8,7 +8,9 @@ import jdk.incubator.vector.VectorSpecies;
  * The matrix products a {@link PrincipalDirections} fit takes of a node's few rows, in loops where
  * every vector loaded feeds several multiply-adds: a dot product per entry ({@link Dot#dot}) loads
  * two vectors per multiply-add and sums each entry across its lanes, which left a leaf's fit waiting
- * on loads.
+ * on loads. Fitting the leaves of a tree of 65,536 MiniLM keys (85 keys of dim 384 on average, machine
+ * under load): 290-470 µs per leaf with a dot product per entry, 95-145 µs with these (and the fit's
+ * scratch kept between fits).
  */
 final class RowProducts {
     private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
