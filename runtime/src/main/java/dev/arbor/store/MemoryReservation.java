@@ -21,21 +21,22 @@ interface MemoryReservation {
     /** The reservation this JDK and build offer, or null where segments must grow by copies. */
     MemoryReservation AVAILABLE = lookUp();
 
-    /** A zeroed direct buffer of {@code bytes} whose pages are backed when first written. */
+    /**
+     * A zeroed direct buffer of {@code bytes} whose pages are backed when first written; the first
+     * {@link SegmentHeader#BYTES} hold a segment's header and rows follow.
+     */
     ByteBuffer reserve(int bytes);
 
-    /** Bytes backed once the first {@code bytes} of a reservation are written (whole pages). */
-    long backed(long bytes);
+    /** Bytes backed once the first {@code written} bytes of a reservation of {@code reserved} are written. */
+    long backed(long written, long reserved);
 
     private static MemoryReservation lookUp() {
-        if (Runtime.version().feature() < 22) {
-            return null;
-        }
         try {
             return (MemoryReservation) Class.forName("dev.arbor.store.ReservedMemory").getDeclaredConstructor()
                     .newInstance();
         } catch (ClassNotFoundException | LinkageError e) {
-            // Built on JDK 21, or a platform without mmap: grow by copies.
+            // Built on JDK 21 (no class), run on JDK 21 (a class file it cannot read), or a platform
+            // without mmap (the class fails to initialise): grow by copies.
             return null;
         } catch (ReflectiveOperationException e) {
             throw new IllegalStateException("cannot set up reserved segment memory", e);

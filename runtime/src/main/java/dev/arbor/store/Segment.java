@@ -124,7 +124,7 @@ public final class Segment {
     /** Bytes of memory (or file) behind the segment now, header included. */
     public long allocatedBytes() {
         if (reservation != null) {
-            return reservation.backed(SegmentHeader.BYTES + (long) rows * dim * Float.BYTES);
+            return reservation.backed(SegmentHeader.BYTES + (long) rows * dim * Float.BYTES, byteSize(dim, capacity));
         }
         return whole.capacity();
     }

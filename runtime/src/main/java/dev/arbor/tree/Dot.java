@@ -259,16 +259,35 @@ final class Dot {
         return correction;
     }
 
+    /** {@code target[targetOffset ..] = a[aOffset ..] − b[..]}, {@code length} floats. */
+    static void difference(float[] a, int aOffset, float[] b, float[] target, int targetOffset, int length) {
+        int i = 0;
+        for (int bound = SPECIES.loopBound(length); i < bound; i += SPECIES.length()) {
+            FloatVector.fromArray(SPECIES, a, aOffset + i)
+                    .sub(FloatVector.fromArray(SPECIES, b, i))
+                    .intoArray(target, targetOffset + i);
+        }
+        for (; i < length; i++) {
+            target[targetOffset + i] = a[aOffset + i] - b[i];
+        }
+    }
+
     /** {@code target[..] += weight · source[sourceOffset ..]}. */
     static void addScaled(float[] source, int sourceOffset, float weight, float[] target, int length) {
+        addScaled(source, sourceOffset, weight, target, 0, length);
+    }
+
+    /** {@code target[targetOffset ..] += weight · source[sourceOffset ..]}. */
+    static void addScaled(float[] source, int sourceOffset, float weight, float[] target, int targetOffset,
+            int length) {
         int i = 0;
         for (int bound = SPECIES.loopBound(length); i < bound; i += SPECIES.length()) {
             FloatVector.fromArray(SPECIES, source, sourceOffset + i)
-                    .fma(FloatVector.broadcast(SPECIES, weight), FloatVector.fromArray(SPECIES, target, i))
-                    .intoArray(target, i);
+                    .fma(FloatVector.broadcast(SPECIES, weight), FloatVector.fromArray(SPECIES, target, targetOffset + i))
+                    .intoArray(target, targetOffset + i);
         }
         for (; i < length; i++) {
-            target[i] += weight * source[sourceOffset + i];
+            target[targetOffset + i] += weight * source[sourceOffset + i];
         }
     }
 

@@ -1,8 +1,10 @@
 package dev.arbor.tree;
 
+import java.util.Arrays;
+
 /**
  * The few directions along which a leaf's keys vary most (its top principal components), by
- * subspace iteration on the centered keys. Contextual token vectors are strongly correlated across
+ * subspace iteration on the centered keys; an instance is one tree's workspace for its fits. Contextual token vectors are strongly correlated across
  * dimensions within a leaf: the spread of q·k that dimensions taken as independent predict is about
  * 1.4 times too small on MiniLM keys, and wrong differently for each query, which is what misranked
  * leaves. The variance along these directions, added to the independent per-dimension remainder,
@@ -34,7 +36,27 @@ final class PrincipalDirections {
     /** The smallest key dimension at which a tree fits directions; see {@link #pay}. */
     static final int MIN_KEY_DIM = 128;
 
-    private PrincipalDirections() {}
+    private final int dim;
+    /**
+     * Scratch of the fits, grown to the most rows fitted: fresh arrays for every fit were most of what
+     * a tree's inserts allocated (about 35 KB per MiniLM key with the arrays of splits and refits, a
+     * young collection every half second or so).
+     */
+    private float[] centered = new float[0];
+    private float[] gram = new float[0];
+    private float[] weights = new float[0];
+    private float[] next = new float[0];
+    private final float[] mean;
+    /** The directions being fitted, {@code [COUNT][dim]} in one array. */
+    private final float[] basis;
+    private final float[][] directions;
+
+    PrincipalDirections(int dim) {
+        this.dim = dim;
+        this.mean = new float[dim];
+        this.basis = new float[COUNT * dim];
+        this.directions = new float[COUNT][dim];
+    }
 
     /**
      * Whether directions pay for keys of this dimension: from {@link #MIN_KEY_DIM} up. Measured side by
@@ -65,47 +87,41 @@ final class PrincipalDirections {
 
     /**
      * Unit directions {@code [COUNT][dim]}, largest variance first, of the {@code count} rows of
-     * {@code keys} (zero vectors where the keys vary in fewer directions). Deterministic.
+     * {@code keys} (zero vectors where the keys vary in fewer directions). Deterministic. The array is
+     * this workspace's and holds them until its next fit.
      */
-    static float[][] of(float[] keys, int count, int dim) {
-        float[] centered = centered(keys, count, dim);
+    float[][] of(float[] keys, int count) {
+        centre(keys, count);
         // Subspace iteration on the Gram matrix C·Cᵀ of the centered rows C: its eigenvectors v give the
         // directions Cᵀv, and an iteration costs count² per direction instead of 2·count·dim, so the
         // COUNT directions cost about one product C·Cᵀ (a leaf's 64 keys of dim 384: 0.8M multiply-adds,
-        // where iterating eight directions in key space took 3.1M).
-        float[] gram = new float[count * count];
-        for (int i = 0; i < count; i++) {
-            for (int j = 0; j <= i; j++) {
-                float product = Dot.dot(centered, i * dim, centered, j * dim, dim);
-                gram[i * count + j] = product;
-                gram[j * count + i] = product;
-            }
+        // where iterating eight directions in key space took 3.1M). Rows of the Gram matrix and the
+        // weights are a whole number of vectors long, zero past count, so its products need no tail.
+        int stride = roundUp(count, RowProducts.LANES);
+        gram = room(gram, count * stride);
+        RowProducts.gram(centered, count, dim, gram, stride);
+        for (int j = 0; j < count; j++) {
+            Arrays.fill(gram, j * stride + count, (j + 1) * stride, 0f);
         }
-        float[][] weights = new float[COUNT][count];
+        weights = room(weights, COUNT * stride);
+        next = room(next, COUNT * stride);
         for (int r = 0; r < COUNT; r++) {
             // A fixed, dense start: every direction has a component along it except by accident.
             for (int i = 0; i < count; i++) {
-                weights[r][i] = (float) Math.sin(1.0 + 7.31 * i + 3.17 * r);
+                weights[r * stride + i] = (float) Math.sin(1.0 + 7.31 * i + 3.17 * r);
             }
+            Arrays.fill(weights, r * stride + count, (r + 1) * stride, 0f);
         }
         for (int iteration = 0; iteration < ITERATIONS; iteration++) {
-            for (int r = 0; r < COUNT; r++) {
-                float[] next = new float[count];
-                for (int i = 0; i < count; i++) {
-                    next[i] = Dot.dot(gram, i * count, weights[r], 0, count);
-                }
-                weights[r] = next;
-            }
-            orthonormalise(weights, count);
+            RowProducts.multiply(gram, count, stride, weights, COUNT, next);
+            float[] swap = weights;
+            weights = next;
+            next = swap;
+            orthonormalise(weights, stride);
         }
-        float[][] directions = new float[COUNT][dim];
-        for (int r = 0; r < COUNT; r++) {
-            for (int i = 0; i < count; i++) {
-                Dot.addScaled(centered, i * dim, weights[r][i], directions[r], dim);
-            }
-        }
-        orthonormalise(directions, dim);
-        return directions;
+        RowProducts.combine(centered, count, dim, weights, stride, COUNT, basis);
+        orthonormalise(basis, dim);
+        return directions();
     }
 
     /**
@@ -113,62 +129,71 @@ final class PrincipalDirections {
      * most of the same keys (a node's, before a few more keys arrived), refined by {@value #REFINE_STEPS}
      * block power steps U ← Cᵀ·(C·U) on the centered keys C, each 2·count·dim multiply-adds per
      * direction, where {@link #of} pays the Gram matrix's count²·dim / 2 and its iterations. Falls back
-     * to {@link #of} when a start direction is zero (keys that varied in fewer directions).
+     * to {@link #of} when a start direction is zero (keys that varied in fewer directions). The result
+     * is this workspace's, as {@link #of}'s.
      */
-    static float[][] refined(float[] keys, int count, int dim, float[][] start) {
+    float[][] refined(float[] keys, int count, float[][] start) {
         for (float[] direction : start) {
             if (Dot.dot(direction, 0, direction, 0, dim) == 0) {
-                return of(keys, count, dim);
+                return of(keys, count);
             }
         }
-        float[] centered = centered(keys, count, dim);
-        float[][] directions = start;
-        float[] along = new float[count];
+        centre(keys, count);
+        for (int r = 0; r < COUNT; r++) {
+            System.arraycopy(start[r], 0, basis, r * dim, dim);
+        }
+        weights = room(weights, COUNT * count);
         for (int step = 0; step < REFINE_STEPS; step++) {
-            float[][] next = new float[COUNT][dim];
-            for (int r = 0; r < COUNT; r++) {
-                for (int i = 0; i < count; i++) {
-                    along[i] = Dot.dot(centered, i * dim, directions[r], 0, dim);
-                }
-                for (int i = 0; i < count; i++) {
-                    Dot.addScaled(centered, i * dim, along[i], next[r], dim);
-                }
-            }
-            orthonormalise(next, dim);
-            directions = next;
+            // The coordinates of every key along every direction, then each direction's sum of keys by them.
+            RowProducts.dots(basis, COUNT, centered, count, dim, weights, count);
+            RowProducts.combine(centered, count, dim, weights, count, COUNT, basis);
+            orthonormalise(basis, dim);
         }
-        return directions;
+        return directions();
     }
 
-    /** The rows of {@code keys} minus their mean. */
-    private static float[] centered(float[] keys, int count, int dim) {
-        float[] mean = new float[dim];
+    /** Writes the rows of {@code keys} minus their mean to {@link #centered}. */
+    private void centre(float[] keys, int count) {
+        Arrays.fill(mean, 0f);
         for (int i = 0; i < count; i++) {
             Dot.add(keys, i * dim, mean, 0, dim);
         }
         for (int d = 0; d < dim; d++) {
             mean[d] /= count;
         }
-        float[] centered = new float[count * dim];
+        centered = room(centered, count * dim);
         for (int i = 0; i < count; i++) {
-            for (int d = 0; d < dim; d++) {
-                centered[i * dim + d] = keys[i * dim + d] - mean[d];
-            }
+            Dot.difference(keys, i * dim, mean, centered, i * dim, dim);
         }
-        return centered;
     }
 
-    /** Gram–Schmidt in order; a direction with nothing left is set to zero. */
-    private static void orthonormalise(float[][] directions, int dim) {
-        for (int r = 0; r < directions.length; r++) {
+    private float[][] directions() {
+        for (int r = 0; r < COUNT; r++) {
+            System.arraycopy(basis, r * dim, directions[r], 0, dim);
+        }
+        return directions;
+    }
+
+    /** {@code scratch}, or a larger array if it holds fewer than {@code length} floats. */
+    private static float[] room(float[] scratch, int length) {
+        return scratch.length >= length ? scratch : new float[length];
+    }
+
+    private static int roundUp(int value, int multiple) {
+        return (value + multiple - 1) / multiple * multiple;
+    }
+
+    /** Gram–Schmidt in order over the {@link #COUNT} vectors {@code vectors[r · length ..]}; one with nothing left is set to zero. */
+    private static void orthonormalise(float[] vectors, int length) {
+        for (int r = 0; r < COUNT; r++) {
             for (int s = 0; s < r; s++) {
-                float overlap = Dot.dot(directions[r], 0, directions[s], 0, dim);
-                Dot.addScaled(directions[s], 0, -overlap, directions[r], dim);
+                float overlap = Dot.dot(vectors, r * length, vectors, s * length, length);
+                Dot.addScaled(vectors, s * length, -overlap, vectors, r * length, length);
             }
-            float norm = (float) Math.sqrt(Dot.dot(directions[r], 0, directions[r], 0, dim));
+            float norm = (float) Math.sqrt(Dot.dot(vectors, r * length, vectors, r * length, length));
             float inverse = norm > 1e-20f ? 1f / norm : 0f;
-            for (int d = 0; d < dim; d++) {
-                directions[r][d] *= inverse;
+            for (int d = r * length; d < (r + 1) * length; d++) {
+                vectors[d] *= inverse;
             }
         }
     }

@@ -76,17 +76,23 @@ final class TreeNodes {
     private final float[] scratchSums;
     private final float[] scratchSquares;
     private final float[] scratchDirection;
-
-    /** Nodes with {@link PrincipalDirections#COUNT} directions each. */
-    TreeNodes(int keyDim, int valueDim) {
-        this(keyDim, valueDim, PrincipalDirections.COUNT);
-    }
+    /** The workspace of the nodes' direction fits; null where nodes keep no directions. */
+    private final PrincipalDirections fits;
+    /** Stored directions of a node as floats, {@code [directionCount][keyDim]}, while they are set or refined. */
+    private final float[] storedDirections;
+    private final float[][] startDirections;
+    /** Scratch: keys' projections on directions, and the points standing for a node's children. */
+    private float[] projections = new float[0];
+    private float[] childPoints = new float[0];
 
     /** Nodes with room for {@code directionCount} directions each: 0 where they do not pay. */
     TreeNodes(int keyDim, int valueDim, int directionCount) {
         this.keyDim = keyDim;
         this.valueDim = valueDim;
         this.directionCount = directionCount;
+        this.fits = directionCount > 0 ? new PrincipalDirections(keyDim) : null;
+        this.storedDirections = new float[directionCount * keyDim];
+        this.startDirections = new float[directionCount][keyDim];
         this.keySum = new float[16 * keyDim];
         this.keySquares = new float[16 * keyDim];
         this.valueSum = new float[16 * valueDim];
@@ -154,6 +160,11 @@ final class TreeNodes {
         }
     }
 
+    /** Fits the node's directions to its keys, the {@code count} rows of {@code keys}; refresh its sketch afterwards. */
+    void fitDirections(int node, float[] keys, int count) {
+        setDirections(node, fits.of(keys, count), keys, count);
+    }
+
     /**
      * Gives the node the unit {@code unitDirections} and their projection sums over its keys, the
      * {@code count} rows of {@code keys}; refresh its sketch afterwards.
@@ -169,21 +180,23 @@ final class TreeNodes {
             float scale = largest / 127f;
             for (int d = 0; d < keyDim; d++) {
                 directions[slot * keyDim + d] = scale == 0 ? 0 : (byte) Math.round(direction[d] / scale);
+                // The stored direction once in floats, so each key's projection is one float dot product.
+                storedDirections[r * keyDim + d] = directions[slot * keyDim + d] * scale;
             }
             directionScales[slot] = scale;
             projectionSums[slot] = 0;
             projectionSquares[slot] = 0;
-            if (scale == 0 || count == 0) {
-                continue;
-            }
-            // The stored direction once in floats, so each key's projection is one float dot product.
-            for (int d = 0; d < keyDim; d++) {
-                scratchDirection[d] = directions[slot * keyDim + d] * scale;
-            }
-            for (int i = 0; i < count; i++) {
-                float projection = Dot.dot(keys, i * keyDim, scratchDirection, 0, keyDim);
-                projectionSums[slot] += projection;
-                projectionSquares[slot] += projection * projection;
+        }
+        if (count == 0) {
+            return;
+        }
+        projections = projections.length >= directionCount * count ? projections : new float[directionCount * count];
+        RowProducts.dots(storedDirections, directionCount, keys, count, keyDim, projections, count);
+        for (int r = 0; r < directionCount; r++) {
+            int slot = node * directionCount + r;
+            for (int i = r * count; i < (r + 1) * count; i++) {
+                projectionSums[slot] += projections[i];
+                projectionSquares[slot] += projections[i] * projections[i];
             }
         }
     }
@@ -202,7 +215,8 @@ final class TreeNodes {
         }
         int r = directionCount;
         int perChild = 2 * r;
-        float[] points = new float[children * perChild * keyDim];
+        int pointFloats = children * perChild * keyDim;
+        float[] points = childPoints.length >= pointFloats ? childPoints : (childPoints = new float[pointFloats]);
         for (int c = 0; c < children; c++) {
             int child = members[node][c];
             float inverse = 1f / keyCount[child];
@@ -243,14 +257,14 @@ final class TreeNodes {
      */
     float[][] fittedDirections(int node, float[] points, int count) {
         if (!hasDirections(node)) {
-            return PrincipalDirections.of(points, count, keyDim);
+            return fits.of(points, count);
         }
-        return PrincipalDirections.refined(points, count, keyDim, unitDirections(node));
+        return fits.refined(points, count, unitDirections(node));
     }
 
-    /** The node's directions as unit vectors, as stored (the int8 levels times their scale). */
+    /** The node's directions as unit vectors, as stored (the int8 levels times their scale), in scratch. */
     private float[][] unitDirections(int node) {
-        float[][] unit = new float[directionCount][keyDim];
+        float[][] unit = startDirections;
         for (int r = 0; r < directionCount; r++) {
             int slot = node * directionCount + r;
             for (int d = 0; d < keyDim; d++) {
@@ -317,11 +331,6 @@ final class TreeNodes {
             staleNodes = Arrays.copyOf(staleNodes, 2 * staleCount);
         }
         staleNodes[staleCount++] = node;
-    }
-
-    /** Whether some node's sketch lags its sums. */
-    boolean hasStaleSketches() {
-        return staleCount > 0;
     }
 
     /** Rewrites every stale sketch: before a search, which reads them. */

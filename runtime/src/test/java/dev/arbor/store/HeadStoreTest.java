@@ -102,8 +102,10 @@ class HeadStoreTest {
         }
         MemoryReservation reservation = MemoryReservation.AVAILABLE;
         long smallExpected = reservation != null
-                ? reservation.backed(SegmentHeader.BYTES + 10 * 2 * Float.BYTES)
-                        + reservation.backed(SegmentHeader.BYTES + 10 * Float.BYTES)
+                ? reservation.backed(SegmentHeader.BYTES + 10 * 2 * Float.BYTES,
+                        SegmentHeader.BYTES + (long) segmentRows * 2 * Float.BYTES)
+                        + reservation.backed(SegmentHeader.BYTES + 10 * Float.BYTES,
+                                SegmentHeader.BYTES + (long) segmentRows * Float.BYTES)
                 : 2L * SegmentHeader.BYTES + (long) Segment.FIRST_ROWS * 3 * Float.BYTES;
         assertEquals(smallExpected, smallStoreBytes, "ten rows should not take a whole segment");
         assertEquals(-9f, early.get(19), "a view taken early reads the same rows after the segment filled");
@@ -118,7 +120,7 @@ class HeadStoreTest {
             assertEquals(segmentRows - 1f, view.get(2 * (segmentRows - 1)));
         }
         long fullBytes = SegmentHeader.BYTES + (long) segmentRows * 2 * Float.BYTES;
-        assertEquals(reservation != null ? reservation.backed(fullBytes) : fullBytes,
+        assertEquals(reservation != null ? reservation.backed(fullBytes, fullBytes) : fullBytes,
                 inMemory.keySegments().get(0).allocatedBytes());
         assertEquals(fullBytes, mapped.keySegments().get(0).allocatedBytes());
         Segment reopened = Segment.open(directory.resolve("keys-00000.seg"));
@@ -156,6 +158,21 @@ class HeadStoreTest {
         Segment segment = Segment.inMemory(SegmentHeader.Kind.VALUES, 4, 1 << 20);
         segment.append(new float[] {1, 2, 3, 4});
         assertTrue(segment.allocatedBytes() < 1 << 16, "one row of a reserved segment backs a page, not the segment");
+    }
+
+    @Test
+    void aReservedSegmentCountsAtMostAnEighthMoreThanItsRowsAndAFullOneAPageOrTwo() {
+        MemoryReservation reservation = MemoryReservation.AVAILABLE;
+        assumeTrue(reservation != null, "segments grow by copies on this JDK");
+        long reserved = SegmentHeader.BYTES + (64L << 20);
+        long slack = 64 << 10;
+        for (long written = SegmentHeader.BYTES + 1; written < reserved; written += 777_777) {
+            long backed = reservation.backed(written, reserved);
+            assertTrue(backed >= written && backed <= written + written / 8 + slack,
+                    written + " bytes written are counted as " + backed + " backed");
+        }
+        long full = reservation.backed(reserved, reserved);
+        assertTrue(full >= reserved && full <= reserved + slack, "a full segment is counted as " + full);
     }
 
     @Test

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.function.ToDoubleFunction;
 import org.junit.jupiter.api.Test;
 
 class PrincipalDirectionsTest {
@@ -17,7 +18,7 @@ class PrincipalDirectionsTest {
         float[] second = orthogonalTo(first, unit(new SplittableRandom(2)));
         float[] keys = correlatedKeys(first, second, new SplittableRandom(3));
 
-        float[][] directions = PrincipalDirections.of(keys, COUNT, DIM);
+        float[][] directions = new PrincipalDirections(DIM).of(keys, COUNT);
 
         assertEquals(PrincipalDirections.COUNT, directions.length);
         // A finite sample tilts its principal axes within the planted plane; the plane itself is found.
@@ -44,8 +45,8 @@ class PrincipalDirectionsTest {
         float[] first = unit(new SplittableRandom(4));
         float[] second = orthogonalTo(first, unit(new SplittableRandom(5)));
         float[] keys = correlatedKeys(first, second, new SplittableRandom(6));
-        TreeNodes plain = new TreeNodes(DIM, DIM);
-        TreeNodes directed = new TreeNodes(DIM, DIM);
+        TreeNodes plain = new TreeNodes(DIM, DIM, PrincipalDirections.COUNT);
+        TreeNodes directed = new TreeNodes(DIM, DIM, PrincipalDirections.COUNT);
         int plainNode = plain.newNode(0, 8);
         int directedNode = directed.newNode(0, 8);
         // Half the keys before the directions are set and half after: the projections must follow both.
@@ -53,28 +54,21 @@ class PrincipalDirectionsTest {
         for (int i = 0; i < COUNT; i++) {
             plain.addKey(plainNode, keys, i * DIM, value);
             if (i == COUNT / 2) {
-                directed.setDirections(directedNode, PrincipalDirections.of(keys, COUNT / 2, DIM), keys, COUNT / 2);
+                directed.fitDirections(directedNode, keys, COUNT / 2);
             }
             directed.addKey(directedNode, keys, i * DIM, value);
         }
         plain.refreshSketch(plainNode);
         directed.refreshSketch(directedNode);
 
-        double plainError = 0;
-        double directedError = 0;
         List<float[]> queries = TestVectors.gaussian(30, DIM, 7);
         for (float[] query : queries) {
-            double truth = Math.sqrt(trueVariance(keys, query));
-            float[] means = new float[2];
-            float[] spreads = new float[2];
-            plain.moments(query, plainNode, means, spreads, 0);
-            directed.moments(query, directedNode, means, spreads, 1);
-            assertEquals(means[0], means[1], 1e-3 * Math.abs(means[0]) + 1e-3, "directions leave the mean alone");
-            plainError += Math.abs(spreads[0] - truth) / truth;
-            directedError += Math.abs(spreads[1] - truth) / truth;
+            float plainMean = moments(plain, plainNode, query)[0];
+            assertEquals(plainMean, moments(directed, directedNode, query)[0], 1e-3 * Math.abs(plainMean) + 1e-3,
+                    "directions leave the mean alone");
         }
-        plainError /= queries.size();
-        directedError /= queries.size();
+        double plainError = meanRelativeError(keys, queries, query -> moments(plain, plainNode, query)[1]);
+        double directedError = meanRelativeError(keys, queries, query -> moments(directed, directedNode, query)[1]);
         assertTrue(directedError < 0.1, "spread with directions is off by " + directedError + " on average");
         assertTrue(directedError < plainError / 3,
                 "directions " + directedError + " against independent dimensions " + plainError);
@@ -101,34 +95,25 @@ class PrincipalDirectionsTest {
                 keys[i * DIM + d] = 1 + key[d] + (float) (0.1 * random.nextGaussian());
             }
         }
-        TreeNodes nodes = new TreeNodes(DIM, DIM);
+        TreeNodes nodes = new TreeNodes(DIM, DIM, PrincipalDirections.COUNT);
         int node = nodes.newNode(0, 8);
         float[] value = new float[DIM];
         for (int i = 0; i < COUNT; i++) {
             nodes.addKey(node, keys, i * DIM, value);
         }
-        nodes.setDirections(node, PrincipalDirections.of(keys, COUNT, DIM), keys, COUNT);
+        nodes.fitDirections(node, keys, COUNT);
         nodes.refreshSketch(node);
 
-        double rankedError = 0;
-        double fineError = 0;
         List<float[]> queries = TestVectors.gaussian(30, DIM, 31);
-        for (float[] query : queries) {
-            double truth = Math.sqrt(trueVariance(keys, query));
-            float[] means = new float[1];
-            float[] spreads = new float[1];
-            nodes.moments(query, node, means, spreads, 0);
+        double rankedError = meanRelativeError(keys, queries, query -> moments(nodes, node, query)[1]);
+        double fineError = meanRelativeError(keys, queries, query -> {
             float[] squares = new float[DIM];
             for (int d = 0; d < DIM; d++) {
                 squares[d] = query[d] * query[d];
             }
-            float fine = nodes.fineSpread(query, squares, node, spreads[0],
+            return nodes.fineSpread(query, squares, node, moments(nodes, node, query)[1],
                     new float[PrincipalDirections.COUNT]);
-            rankedError += Math.abs(spreads[0] - truth) / truth;
-            fineError += Math.abs(fine - truth) / truth;
-        }
-        rankedError /= queries.size();
-        fineError /= queries.size();
+        });
         assertTrue(fineError < 0.1, "spread from all directions is off by " + fineError + " on average");
         assertTrue(fineError < rankedError / 2,
                 "all directions " + fineError + " against the ranked ones " + rankedError);
@@ -139,7 +124,7 @@ class PrincipalDirectionsTest {
         float[] first = unit(new SplittableRandom(8));
         float[] second = orthogonalTo(first, unit(new SplittableRandom(9)));
         float[] keys = correlatedKeys(first, second, new SplittableRandom(10));
-        TreeNodes nodes = new TreeNodes(DIM, DIM);
+        TreeNodes nodes = new TreeNodes(DIM, DIM, PrincipalDirections.COUNT);
         int parent = nodes.newNode(1, 4);
         int plainParent = nodes.newNode(1, 4);
         float[] value = new float[DIM];
@@ -150,7 +135,7 @@ class PrincipalDirectionsTest {
             for (int i = 0; i < half; i++) {
                 nodes.addKey(leaf, leafKeys, i * DIM, value);
             }
-            nodes.setDirections(leaf, PrincipalDirections.of(leafKeys, half, DIM), leafKeys, half);
+            nodes.fitDirections(leaf, leafKeys, half);
             nodes.refreshSketch(leaf);
             for (int node : new int[] {parent, plainParent}) {
                 nodes.addSummary(node, leaf);
@@ -160,23 +145,30 @@ class PrincipalDirectionsTest {
         nodes.fitDirectionsToChildren(parent);
         nodes.refreshSketch(parent);
 
-        double plainError = 0;
-        double fittedError = 0;
         List<float[]> queries = TestVectors.gaussian(30, DIM, 11);
-        for (float[] query : queries) {
-            double truth = Math.sqrt(trueVariance(keys, query));
-            float[] means = new float[2];
-            float[] spreads = new float[2];
-            nodes.moments(query, plainParent, means, spreads, 0);
-            nodes.moments(query, parent, means, spreads, 1);
-            plainError += Math.abs(spreads[0] - truth) / truth;
-            fittedError += Math.abs(spreads[1] - truth) / truth;
-        }
-        plainError /= queries.size();
-        fittedError /= queries.size();
+        double plainError = meanRelativeError(keys, queries, query -> moments(nodes, plainParent, query)[1]);
+        double fittedError = meanRelativeError(keys, queries, query -> moments(nodes, parent, query)[1]);
         assertTrue(fittedError < 0.15, "spread fitted to the children is off by " + fittedError + " on average");
         assertTrue(fittedError < plainError / 2,
                 "fitted to the children " + fittedError + " against independent dimensions " + plainError);
+    }
+
+    /** The mean and spread of q·k over the node's keys that {@link TreeNodes#moments} estimates. */
+    private static float[] moments(TreeNodes nodes, int node, float[] query) {
+        float[] mean = new float[1];
+        float[] spread = new float[1];
+        nodes.moments(query, node, mean, spread, 0);
+        return new float[] {mean[0], spread[0]};
+    }
+
+    /** The mean over the queries of |spread(q) − the true spread of q·k over the keys| / the true spread. */
+    private static double meanRelativeError(float[] keys, List<float[]> queries, ToDoubleFunction<float[]> spread) {
+        double error = 0;
+        for (float[] query : queries) {
+            double truth = Math.sqrt(trueVariance(keys, query));
+            error += Math.abs(spread.applyAsDouble(query) - truth) / truth;
+        }
+        return error / queries.size();
     }
 
     /** Keys = 3·a·first + 2·b·second + small isotropic noise, a and b standard normal. */

@@ -16,7 +16,7 @@ class TreeNodesTest {
         for (float[] key : keys) {
             key[5] += 40;
         }
-        TreeNodes nodes = new TreeNodes(DIM, DIM);
+        TreeNodes nodes = new TreeNodes(DIM, DIM, PrincipalDirections.COUNT);
         int node = nodes.newNode(0, 8);
         for (float[] key : keys) {
             nodes.addKey(node, key, 0, key);
@@ -60,7 +60,7 @@ class TreeNodesTest {
 
     @Test
     void leafMemberArraysGrowWithTheFillInSmallSteps() {
-        TreeNodes nodes = new TreeNodes(4, 4);
+        TreeNodes nodes = new TreeNodes(4, 4, PrincipalDirections.COUNT);
         int leaf = nodes.newNode(0, LeafCodes.GROWTH);
         for (int i = 0; i < LeafCodes.GROWTH * 2 + 1; i++) {
             nodes.addMember(leaf, i);
