@@ -113,7 +113,7 @@ final class PrincipalDirections {
             Arrays.fill(weights, r * stride + count, (r + 1) * stride, 0f);
         }
         for (int iteration = 0; iteration < ITERATIONS; iteration++) {
-            RowProducts.multiply(gram, count, stride, weights, COUNT, next);
+            RowProducts.combine(gram, count, stride, weights, stride, COUNT, next);
             float[] swap = weights;
             weights = next;
             next = swap;

@@ -14,11 +14,11 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class RowProducts {
     private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
-    /** Floats per vector: the weights {@link #multiply} takes are a whole number of vectors long. */
+    /** Floats per vector: rows a whole number of vectors long leave {@link #combine} no scalar tail. */
     static final int LANES = SPECIES.length();
     /** Rows on each side of a block of dot products: 16 sums in registers, 8 loads per 16 multiply-adds. */
     static final int BLOCK = 4;
-    /** Weight vectors one pass over the Gram matrix or the rows multiplies at once. */
+    /** Weight vectors one pass of {@link #combine} over the rows takes at once. */
     private static final int GROUP = 4;
 
     private RowProducts() {}
@@ -120,47 +120,10 @@ final class RowProducts {
     }
 
     /**
-     * {@code G·w_r} for the {@code vectors} weight vectors w_r at {@code weights[r · stride ..]}, into
-     * {@code into[r · stride ..]}, where G is the symmetric {@code count × count} Gram matrix at row
-     * stride {@code stride} (a multiple of {@link #LANES}) whose columns past {@code count} are zero:
-     * entry i of G·w is Σ_j G[j][i]·w[j], so a vector of G's row j times w[j] adds to {@link #LANES}
-     * entries at once.
-     */
-    static void multiply(float[] gram, int count, int stride, float[] weights, int vectors, float[] into) {
-        int r = 0;
-        for (; r + GROUP <= vectors; r += GROUP) {
-            int w0 = r * stride, w1 = w0 + stride, w2 = w1 + stride, w3 = w2 + stride;
-            for (int i = 0; i < stride; i += LANES) {
-                FloatVector t0 = FloatVector.zero(SPECIES), t1 = t0, t2 = t0, t3 = t0;
-                for (int j = 0; j < count; j++) {
-                    FloatVector g = FloatVector.fromArray(SPECIES, gram, j * stride + i);
-                    t0 = g.fma(FloatVector.broadcast(SPECIES, weights[w0 + j]), t0);
-                    t1 = g.fma(FloatVector.broadcast(SPECIES, weights[w1 + j]), t1);
-                    t2 = g.fma(FloatVector.broadcast(SPECIES, weights[w2 + j]), t2);
-                    t3 = g.fma(FloatVector.broadcast(SPECIES, weights[w3 + j]), t3);
-                }
-                t0.intoArray(into, w0 + i);
-                t1.intoArray(into, w1 + i);
-                t2.intoArray(into, w2 + i);
-                t3.intoArray(into, w3 + i);
-            }
-        }
-        for (; r < vectors; r++) {
-            for (int i = 0; i < stride; i += LANES) {
-                FloatVector t = FloatVector.zero(SPECIES);
-                for (int j = 0; j < count; j++) {
-                    t = FloatVector.fromArray(SPECIES, gram, j * stride + i)
-                            .fma(FloatVector.broadcast(SPECIES, weights[r * stride + j]), t);
-                }
-                t.intoArray(into, r * stride + i);
-            }
-        }
-    }
-
-    /**
      * {@code into[r · dim ..] = Σ_i weights[r · stride + i] · row_i} over the first {@code count} rows of
      * {@code rows} ({@code dim} floats each), for {@code vectors} weight vectors: each row's vector is
-     * loaded once for a group of them.
+     * loaded once for a group of them. With a symmetric Gram matrix as the rows (row length its stride)
+     * this is the matrix times each weight vector, the step of a subspace iteration.
      */
     static void combine(float[] rows, int count, int dim, float[] weights, int stride, int vectors, float[] into) {
         int bound = SPECIES.loopBound(dim);

@@ -305,7 +305,7 @@ final class TreeAttention {
                     opened = Arrays.copyOf(opened, opened.length * 2);
                 }
                 logits[added] = coarseLogit(query, scale, retrieval, added, cappedAbove);
-                float childError = logExpectedError(logMass(logits[added], child), scale, spread[0] * spread[0]);
+                float childError = logExpectedError(logMass(logits[added], child), scale, retrieval.prunedVariances[added]);
                 if (childError >= smallest) {
                     worst.push(added, childError);
                 }

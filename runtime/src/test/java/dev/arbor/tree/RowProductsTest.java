@@ -8,7 +8,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The blocked products against plain loops, at sizes that leave partial 4×4 blocks, partial weight groups and
- * a tail of dimensions past the last whole vector.
+ * a tail of dimensions past the last whole vector; combining a Gram matrix's rows is the subspace iteration
+ * {@link PrincipalDirections} runs.
  */
 class RowProductsTest {
     private static final double TOLERANCE = 1e-4;
@@ -47,7 +48,7 @@ class RowProductsTest {
 
     @ParameterizedTest
     @CsvSource({"1, 1", "5, 3", "13, 8", "85, 6"})
-    void multiplyAppliesTheSymmetricGramMatrixToEachWeightVector(int count, int vectors) {
+    void combiningGramRowsAppliesTheSymmetricGramMatrixToEachWeightVector(int count, int vectors) {
         int stride = RowProducts.LANES * ((count + RowProducts.LANES - 1) / RowProducts.LANES);
         float[] rows = random(count * 11, 4);
         float[] gram = new float[count * stride];
@@ -59,7 +60,7 @@ class RowProductsTest {
         }
         float[] into = new float[vectors * stride];
 
-        RowProducts.multiply(gram, count, stride, weights, vectors, into);
+        RowProducts.combine(gram, count, stride, weights, stride, vectors, into);
 
         for (int r = 0; r < vectors; r++) {
             for (int i = 0; i < count; i++) {
