@@ -9,6 +9,7 @@ import dev.arbor.decoder.LlamaModel;
 import dev.arbor.decoder.Sampler;
 import dev.arbor.ort.SessionFactory;
 import dev.arbor.ort.SessionSettings;
+import dev.arbor.tree.HeadWorkers;
 import dev.arbor.tree.SearchParams;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -18,6 +19,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -92,6 +95,10 @@ public final class ModelBenchmark implements Callable<Integer> {
     @Option(names = "--threads", defaultValue = "1", description = "ONNX Runtime intra-op threads (default: ${DEFAULT-VALUE}).")
     int threads;
 
+    @Option(names = "--attention-threads", description = "Threads tree attention searches the kv heads on"
+            + " (default: the processors available, as the server's attention-threads).")
+    Integer attentionThreads;
+
     @Override
     public Integer call() throws IOException {
         if (model.equals("minilm")) {
@@ -99,14 +106,26 @@ public final class ModelBenchmark implements Callable<Integer> {
             String[] encoderArgs = json == null ? new String[0] : new String[] {"--json", json.toString()};
             return new CommandLine(new EncoderBenchmark()).execute(encoderArgs);
         }
+        int searchThreads = attentionThreads == null ? Runtime.getRuntime().availableProcessors() : attentionThreads;
+        if (searchThreads < 1) {
+            throw new CommandLine.ParameterException(new CommandLine(this),
+                    "--attention-threads must be at least 1, got " + searchThreads);
+        }
         SessionFactory sessions = new SessionFactory(SessionSettings.builder().intraOpThreads(threads).build());
         Map<String, Object> result = new LinkedHashMap<>();
-        try (LlamaModel decoder = LlamaModel.open(Checkpoint.load(Path.of(model)), sessions)) {
+        ExecutorService searchPool = Executors.newFixedThreadPool(Math.max(1, searchThreads - 1), task -> {
+            Thread thread = new Thread(task, "attention-search");
+            thread.setDaemon(true);
+            return thread;
+        });
+        try (searchPool; LlamaModel decoder = LlamaModel.open(Checkpoint.load(Path.of(model)), sessions,
+                HeadWorkers.on(searchPool, searchThreads))) {
             int textLength = Arrays.stream(pplContexts).max().orElse(512);
             int[] text = storiesWrittenByTheModel(decoder, textLength);
             SearchParams tree = treeSearch();
             result.put("model", model);
             result.put("intra_op_threads", threads);
+            result.put("attention_threads", searchThreads);
             result.put("tree_search", Map.of("sinks", tree.sinks(), "window", tree.window(), "top_k", tree.k(),
                     "mode", tree.mode().toString(), "beam", tree.beam()));
             result.put("prefill_tokens_per_s", prefillTokensPerSecond(decoder, Arrays.copyOf(text, 512)));

@@ -6,6 +6,7 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.arbor.ort.SessionFactory;
 import dev.arbor.tokenizer.Tokenizer;
+import dev.arbor.tree.HeadWorkers;
 import dev.arbor.tree.SearchParams;
 import dev.arbor.tree.TreeSettings;
 import dev.arbor.weights.LlamaConfig;
@@ -32,7 +33,7 @@ public final class LlamaModel implements AutoCloseable {
     private final OrtSession head;
     private final TreeAttention treeAttention;
 
-    private LlamaModel(Checkpoint checkpoint, SessionFactory sessions) throws OrtException {
+    private LlamaModel(Checkpoint checkpoint, SessionFactory sessions, HeadWorkers workers) throws OrtException {
         this.config = checkpoint.weights().config();
         this.tokenizer = checkpoint.tokenizer();
         this.env = sessions.environment();
@@ -45,13 +46,27 @@ public final class LlamaModel implements AutoCloseable {
         }
         this.denseAttention = sessions.open(graphs.denseAttention());
         this.head = sessions.open(graphs.head());
-        this.treeAttention = new TreeAttention(config, env, treeAttentionOutputs);
+        this.treeAttention = new TreeAttention(config, env, treeAttentionOutputs, workers);
     }
 
-    /** Builds the graphs from the checkpoint's weights and opens their sessions. */
+    /**
+     * Builds the graphs from the checkpoint's weights and opens their sessions; tree attention searches
+     * the kv heads one after another on the calling thread.
+     */
     public static LlamaModel open(Checkpoint checkpoint, SessionFactory sessions) {
+        return open(checkpoint, sessions, HeadWorkers.callingThread());
+    }
+
+    /**
+     * Builds the graphs from the checkpoint's weights and opens their sessions; tree attention searches
+     * the kv heads side by side on {@code workers}.
+     */
+    public static LlamaModel open(Checkpoint checkpoint, SessionFactory sessions, HeadWorkers workers) {
+        if (workers == null) {
+            throw new IllegalArgumentException("head workers must be set (HeadWorkers.callingThread() for none)");
+        }
         try {
-            return new LlamaModel(checkpoint, sessions);
+            return new LlamaModel(checkpoint, sessions, workers);
         } catch (OrtException e) {
             throw new IllegalStateException("ONNX Runtime could not open the decoder graphs: " + e.getMessage(), e);
         }

@@ -6,6 +6,7 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.arbor.ops.RetrievalBatch;
 import dev.arbor.tree.GroupRetrieval;
+import dev.arbor.tree.HeadWorkers;
 import dev.arbor.tree.SearchParams;
 import dev.arbor.weights.LlamaConfig;
 import java.nio.FloatBuffer;
@@ -27,17 +28,25 @@ import java.util.Map;
  *
  * <p>The graph gathers the chosen rows by id from a small table of just the rows the chunk attends
  * ({@link AttendedRows}), built from the searches' own reads and the cache's held-out and new positions.
+ *
+ * <p>The kv heads' searches are independent (each head has its own tree and retrieval), so they run side
+ * by side on the {@link HeadWorkers} given; what grows with the context is mostly these searches.
  */
 final class TreeAttention {
     private final LlamaConfig c;
     private final OrtEnvironment env;
     private final List<OrtSession> outputs;
+    private final HeadWorkers workers;
 
-    /** {@code outputs}: per layer, the session of {@link LlamaGraphs#treeAttentionOutput}. */
-    TreeAttention(LlamaConfig config, OrtEnvironment env, List<OrtSession> outputs) {
+    /**
+     * {@code outputs}: per layer, the session of {@link LlamaGraphs#treeAttentionOutput}; {@code workers}
+     * run the kv heads' searches.
+     */
+    TreeAttention(LlamaConfig config, OrtEnvironment env, List<OrtSession> outputs, HeadWorkers workers) {
         this.c = config;
         this.env = env;
         this.outputs = outputs;
+        this.workers = workers;
     }
 
     /**
@@ -108,10 +117,12 @@ final class TreeAttention {
         SearchParams treeParams = cache.treeParams(params);
         RetrievalBatch.Builder builder = cache.batch(tokens * heads);
         for (int t = 0; t < tokens; t++) {
+            int token = t;
+            workers.forEachHead(kvHeads, kvHead -> cache.tree(kvHead).retrieve(
+                    q, (token * heads + kvHead * group) * hs, group, scale, treeParams, cache.retrieval(kvHead)));
             for (int kvHead = 0; kvHead < kvHeads; kvHead++) {
                 GroupRetrieval retrieval = cache.retrieval(kvHead);
                 int firstRow = t * heads + kvHead * group;
-                cache.tree(kvHead).retrieve(q, firstRow * hs, group, scale, treeParams, retrieval);
                 for (int g = 0; g < group; g++) {
                     int row = firstRow + g;
                     int[] positions = retrieval.finePositions(g);

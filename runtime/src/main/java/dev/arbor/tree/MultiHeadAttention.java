@@ -1,31 +1,23 @@
 package dev.arbor.tree;
 
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One token's tree attention over several heads: query {@code h} attends over tree {@code h}. Heads
- * are independent, so they can run side by side: given an {@link Executor} and a parallelism P, P
- * workers (P − 1 on the executor, one on the calling thread) each take the next head not yet taken
- * until none is left, so a worker that starts late or is slowed down (a busy core, a head whose
- * query touches more of its tree) never leaves the others waiting on heads dealt to it in advance.
- * Without an executor every head runs on the calling thread. The class starts no threads of its own.
+ * are independent, so they can run side by side, dealt over the {@link HeadWorkers} of an
+ * {@link Executor} and a parallelism; without an executor every head runs on the calling thread.
  *
  * <p>Like {@link AttentionTree#attend}, it may run concurrently with searches and attention calls,
  * never with an append to one of its trees.
  */
 public final class MultiHeadAttention {
     private final List<AttentionTree> trees;
-    private final Executor executor;
-    private final int parallelism;
+    private final HeadWorkers workers;
 
     private MultiHeadAttention(Builder builder) {
         this.trees = List.copyOf(builder.trees);
-        this.executor = builder.executor;
-        this.parallelism = Math.min(builder.parallelism, trees.size());
+        this.workers = HeadWorkers.on(builder.executor, builder.parallelism);
     }
 
     public static Builder builder() {
@@ -39,34 +31,12 @@ public final class MultiHeadAttention {
                     + (queries == null ? "null" : queries.length));
         }
         AttentionResult[] results = new AttentionResult[trees.size()];
-        AtomicInteger nextHead = new AtomicInteger();
-        CompletableFuture<?>[] others = new CompletableFuture<?>[parallelism - 1];
-        for (int worker = 1; worker < parallelism; worker++) {
-            others[worker - 1] = CompletableFuture.runAsync(
-                    () -> attendHeads(nextHead, queries, scale, params, results), executor);
-        }
-        attendHeads(nextHead, queries, scale, params, results);
-        try {
-            CompletableFuture.allOf(others).join();
-        } catch (CompletionException e) {
-            if (e.getCause() instanceof RuntimeException cause) {
-                throw cause;
-            }
-            throw e;
-        }
+        workers.forEachHead(trees.size(), head -> results[head] = trees.get(head).attend(queries[head], scale, params));
         return results;
     }
 
     public int heads() {
         return trees.size();
-    }
-
-    /** Attends the next head nobody has taken, until every head is taken. */
-    private void attendHeads(AtomicInteger nextHead, float[][] queries, float scale, SearchParams params,
-            AttentionResult[] results) {
-        for (int head = nextHead.getAndIncrement(); head < trees.size(); head = nextHead.getAndIncrement()) {
-            results[head] = trees.get(head).attend(queries[head], scale, params);
-        }
     }
 
     public static final class Builder {
@@ -95,12 +65,6 @@ public final class MultiHeadAttention {
         public MultiHeadAttention build() {
             if (trees == null || trees.isEmpty()) {
                 throw new IllegalArgumentException("multi-head attention needs at least one head's tree");
-            }
-            if (parallelism < 1) {
-                throw new IllegalArgumentException("parallelism must be at least 1, got " + parallelism);
-            }
-            if (parallelism > 1 && executor == null) {
-                throw new IllegalArgumentException("parallelism " + parallelism + " needs an executor");
             }
             int keyDim = trees.get(0).keyDim();
             for (AttentionTree tree : trees) {

@@ -5,8 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.arbor.testing.SharedData;
+import dev.arbor.tree.HeadWorkers;
 import dev.arbor.tree.SearchMode;
 import dev.arbor.tree.SearchParams;
+import java.util.Arrays;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import org.junit.jupiter.api.Test;
 
 /** Tree attention against exact attention in the same process. */
@@ -32,13 +36,7 @@ class TreeAttentionTest {
             int[] tokens = greedy(model, model.newContext(), AttentionMode.EXACT, 120);
             float[][] exact = model.forward(model.newContext(), tokens, AttentionMode.EXACT);
             float[][] tree = model.forward(model.newContext(EVERYTHING), tokens, AttentionMode.TREE);
-            double worst = 0;
-            for (int t = 0; t < tokens.length; t++) {
-                for (int i = 0; i < exact[t].length; i++) {
-                    worst = Math.max(worst, Math.abs(exact[t][i] - tree[t][i]));
-                }
-            }
-            assertEquals(0, worst, 1e-3);
+            assertEquals(0, worstDifference(exact, tree), 1e-3);
         }
     }
 
@@ -49,7 +47,7 @@ class TreeAttentionTest {
         Checkpoint checkpoint = Checkpoint.load(SharedData.stories260kGguf());
         try (LlamaModel model = LlamaModel.open(checkpoint, StoriesGoldenTest.SESSIONS)) {
             int[] tokens = greedy(model, model.newContext(), AttentionMode.EXACT, 161);
-            int[] prompt = java.util.Arrays.copyOf(tokens, 160);
+            int[] prompt = Arrays.copyOf(tokens, 160);
             DecoderContext exact = model.newContext();
             model.forward(exact, prompt, AttentionMode.EXACT);
             model.forward(exact, new int[] {tokens[160]}, AttentionMode.EXACT);
@@ -91,6 +89,41 @@ class TreeAttentionTest {
             }
             assertTrue(agree >= 0.95 * tokens.length, agree + " of " + tokens.length + " next-token choices agree");
         }
+    }
+
+    @Test
+    void searchingTheKvHeadsSideBySideGivesTheLogitsOfSearchingThemInTurn() {
+        Checkpoint checkpoint = Checkpoint.load(SharedData.stories260kGguf());
+        ExecutorService executor = Executors.newFixedThreadPool(2);
+        // Three workers for four kv heads on two pool threads: a worker takes a second head while another runs.
+        try (LlamaModel inTurn = LlamaModel.open(checkpoint, StoriesGoldenTest.SESSIONS);
+                LlamaModel sideBySide = LlamaModel.open(checkpoint, StoriesGoldenTest.SESSIONS, HeadWorkers.on(executor, 3))) {
+            // Past the window and over many leaves, with the default search: the trees prune.
+            int[] tokens = greedy(inTurn, inTurn.newContext(), AttentionMode.EXACT, 400);
+            int[] prompt = Arrays.copyOf(tokens, 360);
+            DecoderContext one = inTurn.newContext();
+            DecoderContext three = sideBySide.newContext();
+            // Up to rounding: the JIT may compile the SIMD code between the two models' calls.
+            assertEquals(0, worstDifference(inTurn.forward(one, prompt, AttentionMode.TREE),
+                    sideBySide.forward(three, prompt, AttentionMode.TREE)), 1e-4, "chunked prefill");
+            for (int t = prompt.length; t < tokens.length; t++) {
+                int[] step = {tokens[t]};
+                assertEquals(0, worstDifference(inTurn.forward(one, step, AttentionMode.TREE),
+                        sideBySide.forward(three, step, AttentionMode.TREE)), 1e-4, "decode step at " + t);
+            }
+        } finally {
+            executor.shutdownNow();
+        }
+    }
+
+    private static double worstDifference(float[][] expected, float[][] actual) {
+        double worst = 0;
+        for (int t = 0; t < expected.length; t++) {
+            for (int i = 0; i < expected[t].length; i++) {
+                worst = Math.max(worst, Math.abs(expected[t][i] - actual[t][i]));
+            }
+        }
+        return worst;
     }
 
     static int[] greedy(LlamaModel model, DecoderContext context, AttentionMode mode, int count) {

@@ -12,6 +12,7 @@ import dev.arbor.server.metrics.CallMetrics;
 import dev.arbor.server.metrics.MetricsEndpoint;
 import dev.arbor.server.model.ContextModel;
 import dev.arbor.server.model.LlamaContextModel;
+import dev.arbor.tree.HeadWorkers;
 import dev.arbor.server.model.MiniLmModel;
 import dev.arbor.server.model.ModelCatalog;
 import io.grpc.Server;
@@ -52,14 +53,16 @@ public final class ArborServer implements AutoCloseable {
     private final ArborMetrics metrics;
     private final ExecutorService ingestExecutor;
     private final ExecutorService generateExecutor;
+    private final ExecutorService attentionExecutor;
     private final HealthStatusManager health = new HealthStatusManager();
     private final Server server;
     private MetricsEndpoint metricsEndpoint;
     private boolean stopped;
 
-    private ArborServer(ServerConfig config, ModelCatalog models) {
+    private ArborServer(ServerConfig config, ModelCatalog models, ExecutorService attentionExecutor) {
         this.config = config;
         this.models = models;
+        this.attentionExecutor = attentionExecutor;
         this.contexts = new ContextRegistry(config.dataDir(), models, config.maxContexts());
         this.metrics = new ArborMetrics(contexts);
         this.ingestExecutor = workers("arbor-ingest-", config.ingestThreads());
@@ -136,6 +139,8 @@ public final class ArborServer implements AutoCloseable {
             generateExecutor.shutdown();
             ingestExecutor.awaitTermination(30, TimeUnit.SECONDS);
             generateExecutor.awaitTermination(30, TimeUnit.SECONDS);
+            // Only Generate calls hand work to it, and they have all ended.
+            attentionExecutor.shutdown();
         } catch (InterruptedException e) {
             server.shutdownNow();
             Thread.currentThread().interrupt();
@@ -187,11 +192,20 @@ public final class ArborServer implements AutoCloseable {
                     .intraOpThreads(config.threads())
                     .build();
             SessionFactory sessions = new SessionFactory(settings);
-            List<ContextModel> loaded = new ArrayList<>();
-            loaded.add(MiniLmModel.open(sessions));
-            config.decoder().ifPresent(checkpoint -> loaded.add(LlamaContextModel.open(checkpoint, sessions)));
-            ModelCatalog models = new ModelCatalog(loaded, config.model());
-            return new ArborServer(config, models);
+            // The searches run one kv head on the Generate call's own thread and the others here.
+            int parallelism = config.attentionParallelism();
+            ExecutorService attentionExecutor = workers("arbor-attention-", Math.max(1, parallelism - 1));
+            try {
+                HeadWorkers heads = HeadWorkers.on(attentionExecutor, parallelism);
+                List<ContextModel> loaded = new ArrayList<>();
+                loaded.add(MiniLmModel.open(sessions));
+                config.decoder().ifPresent(checkpoint -> loaded.add(LlamaContextModel.open(checkpoint, sessions, heads)));
+                ModelCatalog models = new ModelCatalog(loaded, config.model());
+                return new ArborServer(config, models, attentionExecutor);
+            } catch (RuntimeException e) {
+                attentionExecutor.shutdown();
+                throw e;
+            }
         }
     }
 }

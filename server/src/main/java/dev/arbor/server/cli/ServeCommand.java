@@ -46,6 +46,10 @@ public final class ServeCommand implements Callable<Integer>, ArborSubcommand {
     @Option(names = "--ingest-threads", description = "Ingestion streams processed at once (default 2).")
     Integer ingestThreads;
 
+    @Option(names = "--attention-threads", description = "Threads a decoder's tree attention searches its kv heads on,"
+            + " 0 = the processors available (default 0).")
+    Integer attentionThreads;
+
     @Option(names = "--max-contexts", description = "Contexts the server holds at most (default 1000).")
     Integer maxContexts;
 
@@ -64,6 +68,7 @@ public final class ServeCommand implements Callable<Integer>, ArborSubcommand {
                 .flag("provider", provider)
                 .flag("threads", threads)
                 .flag("ingest-threads", ingestThreads)
+                .flag("attention-threads", attentionThreads)
                 .flag("limits.max-contexts", maxContexts)
                 .load();
         printEffective(effective, loader.sources());

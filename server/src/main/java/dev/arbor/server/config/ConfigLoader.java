@@ -35,6 +35,7 @@ public final class ConfigLoader {
         DEFAULTS.put("threads", "0");
         DEFAULTS.put("ingest-threads", "2");
         DEFAULTS.put("generate-threads", "2");
+        DEFAULTS.put("attention-threads", "0");
         DEFAULTS.put("limits.ingest-window", "4");
         DEFAULTS.put("limits.max-chunk-bytes", String.valueOf(1 << 20));
         DEFAULTS.put("limits.max-contexts", "1000");
@@ -95,6 +96,7 @@ public final class ConfigLoader {
                 parse("threads", Integer::parseInt),
                 parse("ingest-threads", Integer::parseInt),
                 parse("generate-threads", Integer::parseInt),
+                parse("attention-threads", Integer::parseInt),
                 parse("limits.ingest-window", Integer::parseInt),
                 parse("limits.max-chunk-bytes", Integer::parseInt),
                 parse("limits.max-contexts", Integer::parseInt),

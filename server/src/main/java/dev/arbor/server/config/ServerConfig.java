@@ -21,6 +21,8 @@ import java.util.Optional;
  * @param threads ONNX Runtime intra-op threads (0 lets ONNX Runtime choose)
  * @param ingestThreads ingestion streams processed at the same time
  * @param generateThreads Generate calls running at the same time
+ * @param attentionThreads threads a decoder's tree attention searches its kv heads on (0: the processors
+ *     available)
  * @param ingestWindow chunks one Ingest stream may have in flight (manual flow control)
  * @param maxChunkBytes largest accepted Ingest chunk
  * @param maxContexts contexts the server holds at most
@@ -28,7 +30,7 @@ import java.util.Optional;
  * @param shutdownGrace how long shutdown waits for in-flight calls before cancelling them
  */
 public record ServerConfig(int port, int metricsPort, Path dataDir, String model, Optional<Path> decoder,
-        ExecutionProvider provider, int threads, int ingestThreads, int generateThreads, int ingestWindow, int maxChunkBytes, int maxContexts, long maxContextTokens,
+        ExecutionProvider provider, int threads, int ingestThreads, int generateThreads, int attentionThreads, int ingestWindow, int maxChunkBytes, int maxContexts, long maxContextTokens,
         Duration shutdownGrace) {
 
     public ServerConfig {
@@ -40,6 +42,10 @@ public record ServerConfig(int port, int metricsPort, Path dataDir, String model
         positive("limits.max-chunk-bytes", maxChunkBytes);
         positive("limits.max-contexts", maxContexts);
         positive("limits.max-context-tokens", maxContextTokens);
+        if (attentionThreads < 0) {
+            throw new IllegalArgumentException(
+                    "attention-threads must be >= 0 (0 uses the processors available), got " + attentionThreads);
+        }
         if (threads < 0) {
             throw new IllegalArgumentException("threads must be >= 0 (0 lets ONNX Runtime choose), got " + threads);
         }
@@ -61,12 +67,18 @@ public record ServerConfig(int port, int metricsPort, Path dataDir, String model
         lines.put("threads", String.valueOf(threads));
         lines.put("ingest-threads", String.valueOf(ingestThreads));
         lines.put("generate-threads", String.valueOf(generateThreads));
+        lines.put("attention-threads", String.valueOf(attentionThreads));
         lines.put("limits.ingest-window", String.valueOf(ingestWindow));
         lines.put("limits.max-chunk-bytes", String.valueOf(maxChunkBytes));
         lines.put("limits.max-contexts", String.valueOf(maxContexts));
         lines.put("limits.max-context-tokens", String.valueOf(maxContextTokens));
         lines.put("shutdown-grace-seconds", String.valueOf(shutdownGrace.toSeconds()));
         return lines;
+    }
+
+    /** The threads tree attention searches on: {@code attention-threads}, or the processors available if 0. */
+    public int attentionParallelism() {
+        return attentionThreads == 0 ? Runtime.getRuntime().availableProcessors() : attentionThreads;
     }
 
     private static void checkPort(String key, int port, boolean mayDisable) {

@@ -4,6 +4,7 @@ import dev.arbor.decoder.Checkpoint;
 import dev.arbor.decoder.LlamaModel;
 import dev.arbor.ort.SessionFactory;
 import dev.arbor.server.context.AttentionConfig;
+import dev.arbor.tree.HeadWorkers;
 import dev.arbor.tree.SearchParams;
 import java.nio.file.Path;
 
@@ -21,11 +22,14 @@ public final class LlamaContextModel implements ContextModel {
         this.model = model;
     }
 
-    /** Loads {@code checkpoint}; the model is named after the file (without extension). */
-    public static LlamaContextModel open(Path checkpoint, SessionFactory sessions) {
+    /**
+     * Loads {@code checkpoint}; the model is named after the file (without extension), and its tree
+     * attention searches the kv heads on {@code heads}.
+     */
+    public static LlamaContextModel open(Path checkpoint, SessionFactory sessions, HeadWorkers heads) {
         String file = checkpoint.getFileName().toString();
         String name = file.contains(".") ? file.substring(0, file.lastIndexOf('.')) : file;
-        return new LlamaContextModel(name, LlamaModel.open(Checkpoint.load(checkpoint), sessions));
+        return new LlamaContextModel(name, LlamaModel.open(Checkpoint.load(checkpoint), sessions, heads));
     }
 
     @Override

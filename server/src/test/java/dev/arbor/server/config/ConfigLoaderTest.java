@@ -40,6 +40,14 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void attentionThreadsDefaultToTheProcessorsAvailable() {
+        ServerConfig defaults = new ConfigLoader().load();
+        assertEquals(Runtime.getRuntime().availableProcessors(), defaults.attentionParallelism());
+        assertEquals("0", defaults.describe().get("attention-threads"));
+        assertEquals(3, new ConfigLoader().environment(Map.of("ARBOR_ATTENTION_THREADS", "3")).load().attentionParallelism());
+    }
+
+    @Test
     void mistakesNameTheKeyAndWhereTheValueCameFrom() throws Exception {
         Path typo = Files.writeString(dir.resolve("typo.yaml"), "prot: 6000\n");
         var unknown = assertThrows(IllegalArgumentException.class, () -> new ConfigLoader().file(typo));
@@ -54,5 +62,8 @@ class ConfigLoaderTest {
 
         var provider = assertThrows(IllegalArgumentException.class, () -> new ConfigLoader().flag("provider", "tpu").load());
         assertTrue(provider.getMessage().contains("expected 'cpu' or 'cuda'"), provider.getMessage());
+
+        var threads = assertThrows(IllegalArgumentException.class, () -> new ConfigLoader().flag("attention-threads", -1).load());
+        assertTrue(threads.getMessage().contains("attention-threads must be >= 0"), threads.getMessage());
     }
 }

@@ -1,0 +1,70 @@
+package dev.arbor.tree;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import org.junit.jupiter.api.Test;
+
+class HeadWorkersTest {
+    @Test
+    void everyHeadRunsExactlyOnceWhateverTheHeadsAndWorkers() {
+        ExecutorService executor = Executors.newFixedThreadPool(2);
+        try {
+            for (int parallelism = 1; parallelism <= 3; parallelism++) {
+                HeadWorkers workers = HeadWorkers.on(executor, parallelism);
+                // Fewer heads than workers, as many, and many more.
+                for (int heads : new int[] {1, 3, 17}) {
+                    AtomicIntegerArray runs = new AtomicIntegerArray(heads);
+                    workers.forEachHead(heads, runs::incrementAndGet);
+                    for (int h = 0; h < heads; h++) {
+                        assertEquals(1, runs.get(h), "head " + h + " of " + heads + " with " + parallelism + " workers");
+                    }
+                }
+            }
+        } finally {
+            executor.shutdownNow();
+        }
+    }
+
+    @Test
+    void aFailingHeadIsThrownOnlyAfterEveryStartedHeadHasFinished() {
+        ExecutorService executor = Executors.newFixedThreadPool(1);
+        try {
+            HeadWorkers workers = HeadWorkers.on(executor, 2);
+            AtomicInteger started = new AtomicInteger();
+            AtomicInteger finished = new AtomicInteger();
+            IllegalStateException thrown = assertThrows(IllegalStateException.class, () -> workers.forEachHead(8, head -> {
+                if (head == 1) {
+                    throw new IllegalStateException("head 1 failed");
+                }
+                started.incrementAndGet();
+                try {
+                    Thread.sleep(50);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                finished.incrementAndGet();
+            }));
+            assertEquals("head 1 failed", thrown.getMessage());
+            assertEquals(started.get(), finished.get(), "a head still ran when the failure was thrown");
+            assertTrue(started.get() < 7, "the workers stop taking heads after a failure, ran " + started.get());
+        } finally {
+            executor.shutdownNow();
+        }
+    }
+
+    @Test
+    void parallelismBelowOneOrWithoutAnExecutorIsRejected() {
+        IllegalArgumentException zero = assertThrows(IllegalArgumentException.class, () -> HeadWorkers.on(null, 0));
+        assertTrue(zero.getMessage().contains("at least 1, got 0"), zero.getMessage());
+        IllegalArgumentException noExecutor = assertThrows(IllegalArgumentException.class, () -> HeadWorkers.on(null, 2));
+        assertTrue(noExecutor.getMessage().contains("needs an executor"), noExecutor.getMessage());
+        assertSame(HeadWorkers.callingThread(), HeadWorkers.on(null, 1));
+    }
+}
