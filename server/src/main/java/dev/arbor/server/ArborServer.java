@@ -192,9 +192,11 @@ public final class ArborServer implements AutoCloseable {
                     .intraOpThreads(config.threads())
                     .build();
             SessionFactory sessions = new SessionFactory(settings);
-            // The searches run one kv head on the Generate call's own thread and the others here.
+            // A search runs one worker on the Generate call's own thread and the others here, with threads
+            // enough for every Generate call at once: no call's workers queue behind another call's.
             int parallelism = config.attentionParallelism();
-            ExecutorService attentionExecutor = workers("arbor-attention-", Math.max(1, parallelism - 1));
+            ExecutorService attentionExecutor = workers("arbor-attention-",
+                    Math.max(1, (parallelism - 1) * config.generateThreads()));
             try {
                 HeadWorkers heads = HeadWorkers.on(attentionExecutor, parallelism);
                 List<ContextModel> loaded = new ArrayList<>();
