@@ -32,11 +32,12 @@ import picocli.CommandLine.Option;
  * <p>The evaluation text is a run of stories sampled from the model with exact attention (temperature
  * 1, seed 42, BOS between stories). Long contexts are filled by running that text (repeated) through
  * the model as a chunked tree-attention prefill with a narrow search ({@link #FILL_SEARCH}: dense
- * prefill of 64K tokens is quadratic, and only the keys' presence matters for timing); decode time is
- * then the median over the following steps on the same context, exact and tree attention (the decoder's
- * default tree search unless --top-k/--beam/--sinks/--window say otherwise) in blocks of consecutive
- * steps of one mode, ordered tree, exact, exact, tree so that drift in the machine's speed falls on both
- * alike. Blocks, not alternate steps, because a user decodes with one mode: an exact step at 64K streams
+ * prefill of 64K tokens is quadratic, and only the keys' presence matters for timing), one context per
+ * length, all filled before any is timed. Decode time is then the median over steps on those contexts,
+ * exact and tree attention (the decoder's default tree search unless --top-k/--beam/--sinks/--window say
+ * otherwise) in blocks of consecutive steps of one mode: {@link #DECODE_ROUNDS} rounds, each visiting
+ * every length in turn with a block of each mode, tree first in even rounds and exact first in odd ones,
+ * so that drift in the machine's speed falls on every length and both modes alike. Blocks, not alternate steps, because a user decodes with one mode: an exact step at 64K streams
  * the whole 80 MB cache and left the next tree step's nodes and leaves out of cache (a helper's CPU-time
  * probe: 3.1-3.5 ms per tree step at 64K in a row, 4.6-4.7 ms right after exact steps). Before any
  * context is timed, {@link #WARMUP_STEPS} steps of each mode on a throwaway context let the JIT compile
@@ -56,6 +57,14 @@ public final class ModelBenchmark implements Callable<Integer> {
     private static final int WARMUP_STEPS = 256;
     /** Untimed steps at the start of each block, so the first step after a switch of mode is not timed. */
     private static final int BLOCK_LEAD_IN = 2;
+    /**
+     * Rounds over every context length, each a block of each mode per length, so that all lengths are
+     * timed within the same few seconds and a ratio between them does not measure the machine's drift
+     * from one minute to the next. Timing each length after filling it put a minute or more between the
+     * 1K and 64K figures; on this shared VM exact decode at 64K moved between 26 and 44 ms from one run
+     * to the next, and tree 64K/1K between 0.7 and 2.5 in single runs of the same code.
+     */
+    private static final int DECODE_ROUNDS = 4;
     /** Search used only while filling long contexts: a handful of leaves keeps the fill affordable. */
     static final SearchParams FILL_SEARCH = SearchParams.builder().k(16).beam(4).build();
     /** Tokens per fill call; the decoder prefills them in its own chunks. */
@@ -76,8 +85,8 @@ public final class ModelBenchmark implements Callable<Integer> {
             description = "Context lengths for perplexity (default: ${DEFAULT-VALUE}).")
     int[] pplContexts;
 
-    @Option(names = "--decode-steps", defaultValue = "64", description = "Timed decode steps per mode and context,"
-            + " in two blocks per mode (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--decode-steps", defaultValue = "128", description = "Timed decode steps per mode and context,"
+            + " in one block per mode and round, 4 rounds (default: ${DEFAULT-VALUE}).")
     int decodeSteps;
 
     @Option(names = "--top-k", description = "Tree attention: keys retrieved per query head (default: the decoder's).")
@@ -215,23 +224,38 @@ public final class ModelBenchmark implements Callable<Integer> {
         }
         log("warmed up " + WARMUP_STEPS + " decode steps per mode at " + warmup.length() + " tokens");
 
+        DecoderContext[] filled = new DecoderContext[targets.length];
+        int[] nextTokens = new int[targets.length];
+        for (int c = 0; c < targets.length; c++) {
+            filled[c] = decoder.newContext();
+            fill(decoder, filled[c], text, targets[c]);
+            filled[c].treeParams(tree);
+            nextTokens[c] = text[filled[c].length() % text.length];
+        }
+        List<List<Double>> exactSteps = new ArrayList<>();
+        List<List<Double>> treeSteps = new ArrayList<>();
+        for (int c = 0; c < targets.length; c++) {
+            exactSteps.add(new ArrayList<>());
+            treeSteps.add(new ArrayList<>());
+        }
+        int blockSteps = Math.max(1, decodeSteps / (2 * DECODE_ROUNDS));
+        for (int round = 0; round < DECODE_ROUNDS; round++) {
+            List<AttentionMode> order = round % 2 == 0 ? List.of(AttentionMode.TREE, AttentionMode.EXACT)
+                    : List.of(AttentionMode.EXACT, AttentionMode.TREE);
+            for (int c = 0; c < targets.length; c++) {
+                for (AttentionMode mode : order) {
+                    nextTokens[c] = decodeBlock(decoder, filled[c], mode, nextTokens[c], blockSteps,
+                            (mode == AttentionMode.EXACT ? exactSteps : treeSteps).get(c));
+                }
+            }
+        }
         Map<String, Double> exact = new LinkedHashMap<>();
         Map<String, Double> treeMs = new LinkedHashMap<>();
-        DecoderContext context = decoder.newContext();
-        for (int target : targets) {
-            fill(decoder, context, text, target);
-            context.treeParams(tree);
-            next = text[context.length() % text.length];
-            List<Double> exactSteps = new ArrayList<>();
-            List<Double> treeSteps = new ArrayList<>();
-            int blockSteps = (decodeSteps + 1) / 2;
-            for (AttentionMode mode : List.of(AttentionMode.TREE, AttentionMode.EXACT, AttentionMode.EXACT, AttentionMode.TREE)) {
-                next = decodeBlock(decoder, context, mode, next, blockSteps, mode == AttentionMode.EXACT ? exactSteps : treeSteps);
-            }
-            exact.put(Integer.toString(target), round(median(exactSteps), 3));
-            treeMs.put(Integer.toString(target), round(median(treeSteps), 3));
-            log("decode at " + target + ": exact " + exact.get(Integer.toString(target)) + " ms, tree "
-                    + treeMs.get(Integer.toString(target)) + " ms");
+        for (int c = 0; c < targets.length; c++) {
+            exact.put(Integer.toString(targets[c]), round(median(exactSteps.get(c)), 3));
+            treeMs.put(Integer.toString(targets[c]), round(median(treeSteps.get(c)), 3));
+            log("decode at " + targets[c] + ": exact " + exact.get(Integer.toString(targets[c])) + " ms, tree "
+                    + treeMs.get(Integer.toString(targets[c])) + " ms");
         }
         result.put("decode_ms_exact", exact);
         result.put("decode_ms_tree", treeMs);
