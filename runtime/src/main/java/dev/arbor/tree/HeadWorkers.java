@@ -43,10 +43,6 @@ public final class HeadWorkers {
         return parallelism == 1 ? CALLING_THREAD : new HeadWorkers(executor, parallelism);
     }
 
-    public int parallelism() {
-        return parallelism;
-    }
-
     /**
      * Runs {@code work} for every head in {@code [0, heads)} and returns once all have run, so what the
      * work wrote is visible to the caller. If any head fails, the first failure is thrown, after every
