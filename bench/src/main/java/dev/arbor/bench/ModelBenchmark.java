@@ -37,8 +37,9 @@ import picocli.CommandLine.Option;
  * exact and tree attention (the decoder's default tree search unless --top-k/--beam/--sinks/--window say
  * otherwise) in blocks of consecutive steps of one mode: {@link #DECODE_ROUNDS} rounds, each visiting
  * every length in turn with a block of each mode, tree first in even rounds and exact first in odd ones,
- * so that drift in the machine's speed falls on every length and both modes alike. Blocks, not alternate steps, because a user decodes with one mode: an exact step at 64K streams
- * the whole 80 MB cache and left the next tree step's nodes and leaves out of cache (a helper's CPU-time
+ * so that drift in the machine's speed falls on every length and both modes alike. Blocks, not alternate
+ * steps, because a user decodes with one mode: an exact step at 64K streams the whole 80 MB cache and
+ * left the next tree step's nodes and leaves out of cache (a helper's CPU-time
  * probe: 3.1-3.5 ms per tree step at 64K in a row, 4.6-4.7 ms right after exact steps). Before any
  * context is timed, {@link #WARMUP_STEPS} steps of each mode on a throwaway context let the JIT compile
  * the decode path, as JMH's warm-up iterations do. Perplexity with
@@ -90,8 +91,8 @@ public final class ModelBenchmark implements Callable<Integer> {
             description = "Context lengths for perplexity (default: ${DEFAULT-VALUE}).")
     int[] pplContexts;
 
-    @Option(names = "--decode-steps", defaultValue = "128", description = "Timed decode steps per mode and context,"
-            + " in one block per mode and round, 4 rounds (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--decode-steps", defaultValue = "128", description = "Timed decode steps per context, the two modes"
+            + " together: half per mode, in one block per mode and round, 4 rounds (default: ${DEFAULT-VALUE}).")
     int decodeSteps;
 
     @Option(names = "--top-k", description = "Tree attention: keys retrieved per query head (default: the decoder's).")
