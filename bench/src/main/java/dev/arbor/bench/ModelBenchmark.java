@@ -37,7 +37,8 @@ import picocli.CommandLine.Option;
  * exact and tree attention (the decoder's default tree search unless --top-k/--beam/--sinks/--window say
  * otherwise) in blocks of consecutive steps of one mode: {@link #DECODE_ROUNDS} rounds, each visiting
  * every length in turn with a block of each mode, tree first in even rounds and exact first in odd ones,
- * so that drift in the machine's speed falls on every length and both modes alike. Blocks, not alternate
+ * so that drift in the machine's speed falls on every length and both modes alike (the JSON gives each
+ * round's block medians too, {@code decode_ms_*_by_round}, to show that drift). Blocks, not alternate
  * steps, because a user decodes with one mode: an exact step at 64K streams the whole 80 MB cache and
  * left the next tree step's nodes and leaves out of cache (a helper's CPU-time
  * probe: 3.1-3.5 ms per tree step at 64K in a row, 4.6-4.7 ms right after exact steps). Before any
@@ -240,9 +241,13 @@ public final class ModelBenchmark implements Callable<Integer> {
         }
         List<List<Double>> exactSteps = new ArrayList<>();
         List<List<Double>> treeSteps = new ArrayList<>();
+        List<List<Double>> exactBlocks = new ArrayList<>();
+        List<List<Double>> treeBlocks = new ArrayList<>();
         for (int c = 0; c < targets.length; c++) {
             exactSteps.add(new ArrayList<>());
             treeSteps.add(new ArrayList<>());
+            exactBlocks.add(new ArrayList<>());
+            treeBlocks.add(new ArrayList<>());
         }
         int blockSteps = Math.max(1, decodeSteps / (2 * DECODE_ROUNDS));
         for (int round = 0; round < DECODE_ROUNDS; round++) {
@@ -250,21 +255,30 @@ public final class ModelBenchmark implements Callable<Integer> {
                     : List.of(AttentionMode.EXACT, AttentionMode.TREE);
             for (int c = 0; c < targets.length; c++) {
                 for (AttentionMode mode : order) {
-                    nextTokens[c] = decodeBlock(decoder, filled[c], mode, nextTokens[c], blockSteps,
-                            (mode == AttentionMode.EXACT ? exactSteps : treeSteps).get(c));
+                    List<Double> block = new ArrayList<>();
+                    nextTokens[c] = decodeBlock(decoder, filled[c], mode, nextTokens[c], blockSteps, block);
+                    (mode == AttentionMode.EXACT ? exactSteps : treeSteps).get(c).addAll(block);
+                    (mode == AttentionMode.EXACT ? exactBlocks : treeBlocks).get(c).add(round(median(block), 3));
                 }
             }
         }
         Map<String, Double> exact = new LinkedHashMap<>();
         Map<String, Double> treeMs = new LinkedHashMap<>();
+        Map<String, List<Double>> exactByRound = new LinkedHashMap<>();
+        Map<String, List<Double>> treeByRound = new LinkedHashMap<>();
         for (int c = 0; c < targets.length; c++) {
             exact.put(Integer.toString(targets[c]), round(median(exactSteps.get(c)), 3));
             treeMs.put(Integer.toString(targets[c]), round(median(treeSteps.get(c)), 3));
+            exactByRound.put(Integer.toString(targets[c]), exactBlocks.get(c));
+            treeByRound.put(Integer.toString(targets[c]), treeBlocks.get(c));
             log("decode at " + targets[c] + ": exact " + exact.get(Integer.toString(targets[c])) + " ms, tree "
                     + treeMs.get(Integer.toString(targets[c])) + " ms");
         }
         result.put("decode_ms_exact", exact);
         result.put("decode_ms_tree", treeMs);
+        // Each round's block medians: how far this machine drifted while the medians above were taken.
+        result.put("decode_ms_exact_by_round", exactByRound);
+        result.put("decode_ms_tree_by_round", treeByRound);
     }
 
     /** Grows {@code context} to {@code target} tokens of {@code text} by chunked tree prefill with {@link #FILL_SEARCH}. */

@@ -6,11 +6,13 @@ import dev.arbor.ops.RetrievalBatch;
 import dev.arbor.store.HeadStore;
 import dev.arbor.tree.AttentionTree;
 import dev.arbor.tree.GroupRetrieval;
+import dev.arbor.tree.HeadWorkers;
 import dev.arbor.tree.SearchParams;
 import dev.arbor.tree.TreeSettings;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * One layer's keys and values, off-heap and position-major ({@code [position][kvHead][headSize]}), so the
@@ -24,6 +26,10 @@ import java.util.List;
  * them back out of the subtree summaries it prunes: with them inside, every search found each sink and
  * window key's subtree and subtracted its rows, a cost that grew with the tree's depth. Tree position
  * {@code t} is cache position {@code heldSinks + t}.
+ *
+ * <p>The positions that leave the window go into the trees on a worker beside the caller ({@link
+ * HeadWorkers#startBeside}), while the caller runs the layer's graphs, which never read the trees; a
+ * tree is next read by this layer's next search, which {@link #tree} makes wait for them.
  */
 final class KvCache {
     /** Small segments: a context allocates one per head up front, and a decoder has layers × kv heads. */
@@ -51,6 +57,8 @@ final class KvCache {
     private FloatBuffer keys;
     private FloatBuffer values;
     private int size;
+    /** The last inserts started beside the caller; the trees may be read once it is done. */
+    private CompletableFuture<Void> inserts = CompletableFuture.completedFuture(null);
 
     /**
      * A cache whose trees leave out the first {@code heldSinks} positions and the last {@code heldWindow}
@@ -77,22 +85,38 @@ final class KvCache {
         this.values = allocate((long) kvDim * initialCapacity);
     }
 
-    /** Appends {@code T} positions given as {@code [T][kvDim]} row-major arrays. */
-    void append(FloatBuffer newKeys, FloatBuffer newValues) {
+    /**
+     * Appends {@code T} positions given as {@code [T][kvDim]} row-major arrays; the positions that leave
+     * the window go into the trees on {@code workers} ({@link #tree} waits for them).
+     */
+    void append(FloatBuffer newKeys, FloatBuffer newValues, HeadWorkers workers) {
+        awaitInserts();
         int count = newKeys.remaining() / kvDim;
         ensureCapacity(size + count);
         keys.put(size * kvDim, newKeys, newKeys.position(), newKeys.remaining());
         values.put(size * kvDim, newValues, newValues.position(), newValues.remaining());
         size += count;
+        int from = heldSinks + treeSize;
+        int to = size - heldWindow;
+        if (to > from) {
+            treeSize += to - from;
+            // Later appends write only past these positions, and a grown store copies them: these views stay valid.
+            FloatBuffer storedKeys = keys;
+            FloatBuffer storedValues = values;
+            inserts = workers.startBeside(() -> insert(storedKeys, storedValues, from, to));
+        }
+    }
+
+    /** Cache positions {@code [from, to)} into every kv head's tree. */
+    private void insert(FloatBuffer storedKeys, FloatBuffer storedValues, int from, int to) {
         float[] key = new float[headSize];
         float[] value = new float[headSize];
-        for (int p = heldSinks + treeSize; p < size - heldWindow; p++) {
+        for (int p = from; p < to; p++) {
             for (int h = 0; h < trees.size(); h++) {
-                keys.get(p * kvDim + h * headSize, key);
-                values.get(p * kvDim + h * headSize, value);
+                storedKeys.get(p * kvDim + h * headSize, key);
+                storedValues.get(p * kvDim + h * headSize, value);
                 trees.get(h).append(key, value);
             }
-            treeSize++;
         }
     }
 
@@ -123,9 +147,19 @@ final class KvCache {
         return new int[] {0, sinkEnd, Math.max(sinkEnd, heldSinks + treeSize), size};
     }
 
-    /** The attention tree over one kv head's keys. */
+    /**
+     * The attention tree over one kv head's keys, once every position appended so far that left the
+     * window is in it. A head's search on a worker must find the inserts done, not wait for them (they
+     * may be queued behind it): the appending thread calls {@link #awaitInserts} before it deals heads.
+     */
     AttentionTree tree(int kvHead) {
+        awaitInserts();
         return trees.get(kvHead);
+    }
+
+    /** Waits for the inserts started beside the caller; rethrows their failure. */
+    void awaitInserts() {
+        HeadWorkers.await(inserts);
     }
 
     GroupRetrieval retrieval(int kvHead) {

@@ -32,6 +32,8 @@ public final class LlamaModel implements AutoCloseable {
     private final OrtSession denseAttention;
     private final OrtSession head;
     private final TreeAttention treeAttention;
+    /** Search the kv heads side by side and insert into the trees beside the layers' graphs. */
+    private final HeadWorkers workers;
 
     private LlamaModel(Checkpoint checkpoint, SessionFactory sessions, HeadWorkers workers) throws OrtException {
         this.config = checkpoint.weights().config();
@@ -47,6 +49,7 @@ public final class LlamaModel implements AutoCloseable {
         this.denseAttention = sessions.open(graphs.denseAttention());
         this.head = sessions.open(graphs.head());
         this.treeAttention = new TreeAttention(config, env, treeAttentionOutputs, workers);
+        this.workers = workers;
     }
 
     /**
@@ -197,7 +200,7 @@ public final class LlamaModel implements AutoCloseable {
             if (mode == AttentionMode.TREE) {
                 return treeAttention.attend(l, cache, query, hidden, keys, values, context.treeParams(), weights);
             }
-            cache.append(keys, values);
+            cache.append(keys, values, workers);
             try (OrtSession.Result attended = denseAttention(cache, query, positions, weights)) {
                 return attentionOutputs.get(l).run(
                         Map.of(LlamaGraphs.ATTENDED, tensor(attended, LlamaGraphs.ATTENDED), LlamaGraphs.RESIDUAL, hidden));

@@ -67,7 +67,7 @@ final class TreeAttention {
         // Searched before the chunk's keys go in: no query may see a later position of its own chunk.
         AttendedRows table = cache.attendedRows();
         RetrievalBatch batch = retrieve(cache, table, q, keys, values, tokens, scale, params);
-        cache.append(keys, values);
+        cache.append(keys, values, workers);
         long[] tableShape = {table.size(), hs};
         List<OnnxTensor> inputs = new ArrayList<>();
         try {
@@ -115,6 +115,7 @@ final class TreeAttention {
         }
         int chunkRows = table.addPositions(newKeys, newValues, newKeys.position(), tokens, kvHeads, start);
         SearchParams treeParams = cache.treeParams(params);
+        cache.awaitInserts();
         RetrievalBatch.Builder builder = cache.batch(tokens * heads);
         for (int t = 0; t < tokens; t++) {
             int token = t;

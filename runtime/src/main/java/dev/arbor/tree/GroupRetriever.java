@@ -319,6 +319,10 @@ final class GroupRetriever {
         int start = w.scannedCount;
         w.ensureScanned(start + count, dim);
         int[] positions = nodes.members[leaf];
+        // A key that enters a top-k will likely be attended finely: its value row is loaded now, while the
+        // scan goes on, rather than when the remainders copy it (past a few thousand keys, a cache miss each).
+        float[] values = leafRows.kept() ? leafRows.values(leaf) : null;
+        float sum = 0;
         if (leafRows.kept()) {
             System.arraycopy(leafRows.keys(leaf), 0, w.scannedKeys, start * dim, count * dim);
         } else {
@@ -337,9 +341,14 @@ final class GroupRetriever {
                 if (scores[start + i] >= threshold) {
                     top.offer(scores[start + i], positions[i]);
                     threshold = top.threshold();
+                    if (values != null) {
+                        sum += values[i * nodes.valueDim];
+                    }
                 }
             }
         }
+        // Added, not stored: the scans' own touch loop stored its sum just before.
+        touched += sum;
         System.arraycopy(positions, 0, w.scannedPositions, start, count);
         w.scannedCount = start + count;
         w.addScannedLeaf(leaf);

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -54,6 +55,32 @@ class HeadWorkersTest {
             assertEquals("head 1 failed", thrown.getMessage());
             assertEquals(started.get(), finished.get(), "a head still ran when the failure was thrown");
             assertTrue(started.get() < 7, "the workers stop taking heads after a failure, ran " + started.get());
+        } finally {
+            executor.shutdownNow();
+        }
+    }
+
+    @Test
+    void workStartedBesideRunsOnAWorkerAndIsSeenOnceAwaited() {
+        ExecutorService executor = Executors.newFixedThreadPool(1);
+        try {
+            Thread caller = Thread.currentThread();
+            int[] written = new int[1];
+            Thread[] ranOn = new Thread[1];
+            CompletableFuture<Void> started = HeadWorkers.on(executor, 2).startBeside(() -> {
+                ranOn[0] = Thread.currentThread();
+                written[0] = 42;
+            });
+            HeadWorkers.await(started);
+            assertEquals(42, written[0]);
+            assertTrue(ranOn[0] != caller, "ran on the calling thread");
+            HeadWorkers.callingThread().startBeside(() -> ranOn[0] = Thread.currentThread());
+            assertSame(caller, ranOn[0], "parallelism 1 runs the work before returning, on the calling thread");
+            IllegalStateException thrown = assertThrows(IllegalStateException.class, () -> HeadWorkers.await(
+                    HeadWorkers.on(executor, 2).startBeside(() -> {
+                        throw new IllegalStateException("insert failed");
+                    })));
+            assertEquals("insert failed", thrown.getMessage());
         } finally {
             executor.shutdownNow();
         }
