@@ -4,14 +4,16 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntConsumer;
 
 /**
  * Independent work per head dealt over P workers: P − 1 on an {@link Executor}, one on the calling
  * thread, each taking the next head nobody has taken until none is left, so a worker that starts late or
  * is slowed down (a busy core, a head whose query touches more of its tree) never leaves the others
- * waiting on heads dealt to it in advance. The class starts no threads of its own; with parallelism 1
- * every head runs on the calling thread.
+ * waiting on heads dealt to it in advance. Work the caller need not wait for at once (a context's tree
+ * inserts while its graphs run) is started beside it on the same executor ({@link #startBeside}). The
+ * class starts no threads of its own; with parallelism 1 everything runs on the calling thread.
  */
 public final class HeadWorkers {
     private static final HeadWorkers CALLING_THREAD = new HeadWorkers(null, 1);
@@ -53,40 +55,17 @@ public final class HeadWorkers {
     /**
      * Runs {@code work} for every head in {@code [0, heads)} and returns once all have run, so what the
      * work wrote is visible to the caller. If any head fails, the first failure is thrown, after every
-     * worker has stopped: nothing still runs on the heads' state when this returns or throws.
+     * head that started has finished: nothing still runs on the heads' state when this returns or throws.
+     * The caller waits only for heads a worker has taken: a worker still busy with other work (a context's
+     * inserts, another call's heads) when the caller has run out of heads finds none left when it starts.
      */
     public void forEachHead(int heads, IntConsumer work) {
-        AtomicInteger nextHead = new AtomicInteger();
-        Runnable worker = () -> {
-            try {
-                for (int head = nextHead.getAndIncrement(); head < heads; head = nextHead.getAndIncrement()) {
-                    work.accept(head);
-                }
-            } catch (RuntimeException | Error e) {
-                // The other workers stop after the head they hold.
-                nextHead.set(heads);
-                throw e;
-            }
-        };
-        CompletableFuture<?>[] others = new CompletableFuture<?>[Math.max(0, Math.min(parallelism, heads) - 1)];
-        for (int w = 0; w < others.length; w++) {
-            others[w] = CompletableFuture.runAsync(worker, executor);
+        Round round = new Round(heads, work);
+        for (int w = 1; w < Math.min(parallelism, heads); w++) {
+            executor.execute(round::takeHeads);
         }
-        Throwable failure = null;
-        try {
-            worker.run();
-        } catch (RuntimeException | Error e) {
-            failure = e;
-        }
-        awaitBriefly(others);
-        try {
-            CompletableFuture.allOf(others).join();
-        } catch (CompletionException e) {
-            if (failure == null) {
-                failure = e.getCause();
-            }
-        }
-        rethrow(failure);
+        round.takeHeads();
+        round.await();
     }
 
     /**
@@ -113,12 +92,47 @@ public final class HeadWorkers {
         }
     }
 
-    private static void awaitBriefly(CompletableFuture<?>[] others) {
-        long deadline = System.nanoTime() + JOIN_SPIN_NANOS;
-        for (CompletableFuture<?> other : others) {
-            while (!other.isDone() && System.nanoTime() < deadline) {
+    /** One call's heads: which is next, how many have finished, the first failure. */
+    private static final class Round {
+        private final int heads;
+        private final IntConsumer work;
+        private final AtomicInteger nextHead = new AtomicInteger();
+        private final AtomicInteger finished = new AtomicInteger();
+        private final AtomicReference<Throwable> failure = new AtomicReference<>();
+        private final CompletableFuture<Void> allFinished = new CompletableFuture<>();
+
+        Round(int heads, IntConsumer work) {
+            this.heads = heads;
+            this.work = work;
+            if (heads == 0) {
+                allFinished.complete(null);
+            }
+        }
+
+        void takeHeads() {
+            for (int head = nextHead.getAndIncrement(); head < heads; head = nextHead.getAndIncrement()) {
+                int done = 1;
+                try {
+                    work.accept(head);
+                } catch (RuntimeException | Error e) {
+                    failure.compareAndSet(null, e);
+                    // No worker takes another head; those nobody took count as finished.
+                    done += Math.max(0, heads - nextHead.getAndSet(heads));
+                }
+                if (finished.addAndGet(done) == heads) {
+                    allFinished.complete(null);
+                }
+            }
+        }
+
+        /** Spins briefly for the heads still running ({@link #JOIN_SPIN_NANOS}), then blocks; rethrows a failure. */
+        void await() {
+            long deadline = System.nanoTime() + JOIN_SPIN_NANOS;
+            while (!allFinished.isDone() && System.nanoTime() < deadline) {
                 Thread.onSpinWait();
             }
+            allFinished.join();
+            rethrow(failure.get());
         }
     }
 

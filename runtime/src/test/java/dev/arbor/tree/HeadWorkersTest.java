@@ -3,9 +3,12 @@ package dev.arbor.tree;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -56,6 +59,36 @@ class HeadWorkersTest {
             assertEquals(started.get(), finished.get(), "a head still ran when the failure was thrown");
             assertTrue(started.get() < 7, "the workers stop taking heads after a failure, ran " + started.get());
         } finally {
+            executor.shutdownNow();
+        }
+    }
+
+    @Test
+    void theCallerDoesNotWaitForAWorkerBusyElsewhere() {
+        ExecutorService executor = Executors.newFixedThreadPool(1);
+        CountDownLatch release = new CountDownLatch(1);
+        try {
+            executor.execute(() -> {
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            // Before, the caller waited for its task queued behind the busy one: this never returned.
+            int onCaller = assertTimeoutPreemptively(Duration.ofSeconds(30), () -> {
+                Thread caller = Thread.currentThread();
+                AtomicInteger heads = new AtomicInteger();
+                HeadWorkers.on(executor, 2).forEachHead(4, head -> {
+                    if (Thread.currentThread() == caller) {
+                        heads.incrementAndGet();
+                    }
+                });
+                return heads.get();
+            });
+            assertEquals(4, onCaller, "the only free worker, the caller, ran every head");
+        } finally {
+            release.countDown();
             executor.shutdownNow();
         }
     }
