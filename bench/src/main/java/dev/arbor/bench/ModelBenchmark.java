@@ -35,7 +35,8 @@ import picocli.CommandLine.Option;
  * prefill of 64K tokens is quadratic, and only the keys' presence matters for timing), one context per
  * length, all filled before any is timed. Decode time is then the median over steps on those contexts,
  * exact and tree attention (the decoder's default tree search unless --top-k/--beam/--sinks/--window say
- * otherwise) in blocks of consecutive steps of one mode: {@link #DECODE_ROUNDS} rounds, each visiting
+ * otherwise) in blocks of consecutive steps of one mode: {@link #DECODE_ROUNDS} timed rounds after
+ * {@link #UNTIMED_ROUNDS} untimed, each visiting
  * every length in turn with a block of each mode, tree first in even rounds and exact first in odd ones,
  * so that drift in the machine's speed falls on every length and both modes alike (the JSON gives each
  * round's block medians too, {@code decode_ms_*_by_round}, to show that drift). Blocks, not alternate
@@ -72,6 +73,14 @@ public final class ModelBenchmark implements Callable<Integer> {
      * to the next, and tree 64K/1K between 0.7 and 2.5 in single runs of the same code.
      */
     private static final int DECODE_ROUNDS = 4;
+    /**
+     * Rounds over every length and mode run untimed before the timed ones, once all contexts are filled,
+     * as JMH's warm-up iterations run under the measured conditions: the fills run the prefill path
+     * after {@link #WARMUP_STEPS}, and the first timed round after them took 1.5-2.2x the later rounds'
+     * time per tree step at 1K, 8K and 64K alike (tenth round, one run on an idle machine: 2.20 / 2.60 / 4.06 ms
+     * against 1.43-1.68 / 1.61-1.65 / 1.81-1.96).
+     */
+    private static final int UNTIMED_ROUNDS = 1;
     /** Search used only while filling long contexts: a handful of leaves keeps the fill affordable. */
     static final SearchParams FILL_SEARCH = SearchParams.builder().k(16).beam(4).build();
     /** Tokens per fill call; the decoder prefills them in its own chunks. */
@@ -250,15 +259,17 @@ public final class ModelBenchmark implements Callable<Integer> {
             treeBlocks.add(new ArrayList<>());
         }
         int blockSteps = Math.max(1, decodeSteps / (2 * DECODE_ROUNDS));
-        for (int round = 0; round < DECODE_ROUNDS; round++) {
-            List<AttentionMode> order = round % 2 == 0 ? List.of(AttentionMode.TREE, AttentionMode.EXACT)
+        for (int round = -UNTIMED_ROUNDS; round < DECODE_ROUNDS; round++) {
+            List<AttentionMode> order = Math.floorMod(round, 2) == 0 ? List.of(AttentionMode.TREE, AttentionMode.EXACT)
                     : List.of(AttentionMode.EXACT, AttentionMode.TREE);
             for (int c = 0; c < targets.length; c++) {
                 for (AttentionMode mode : order) {
                     List<Double> block = new ArrayList<>();
                     nextTokens[c] = decodeBlock(decoder, filled[c], mode, nextTokens[c], blockSteps, block);
-                    (mode == AttentionMode.EXACT ? exactSteps : treeSteps).get(c).addAll(block);
-                    (mode == AttentionMode.EXACT ? exactBlocks : treeBlocks).get(c).add(round(median(block), 3));
+                    if (round >= 0) {
+                        (mode == AttentionMode.EXACT ? exactSteps : treeSteps).get(c).addAll(block);
+                        (mode == AttentionMode.EXACT ? exactBlocks : treeBlocks).get(c).add(round(median(block), 3));
+                    }
                 }
             }
         }
