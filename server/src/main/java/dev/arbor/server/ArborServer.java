@@ -139,10 +139,13 @@ public final class ArborServer implements AutoCloseable {
             generateExecutor.shutdown();
             ingestExecutor.awaitTermination(30, TimeUnit.SECONDS);
             generateExecutor.awaitTermination(30, TimeUnit.SECONDS);
-            // Only Generate calls hand work to it, and they have all ended.
+            // Only Generate and Ingest calls hand work to it, and they have all ended.
             attentionExecutor.shutdown();
         } catch (InterruptedException e) {
             server.shutdownNow();
+            ingestExecutor.shutdownNow();
+            generateExecutor.shutdownNow();
+            attentionExecutor.shutdownNow();
             Thread.currentThread().interrupt();
         }
         if (metricsEndpoint != null) {
@@ -192,8 +195,9 @@ public final class ArborServer implements AutoCloseable {
                     .intraOpThreads(config.threads())
                     .build();
             SessionFactory sessions = new SessionFactory(settings);
-            // A search runs one worker on the Generate call's own thread and the others here, with threads
-            // enough for every Generate call at once: no call's workers queue behind another call's.
+            // A search runs one worker on the calling thread (a Generate call's, or an Ingest call's prefill)
+            // and the others here, with threads enough for every Generate call at once; a caller never
+            // waits for a worker that has not started (HeadWorkers), so a busy pool only slows it down.
             int parallelism = config.attentionParallelism();
             ExecutorService attentionExecutor = workers("arbor-attention-",
                     Math.max(1, (parallelism - 1) * config.generateThreads()));
