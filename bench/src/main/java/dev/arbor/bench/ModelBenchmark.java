@@ -278,12 +278,12 @@ public final class ModelBenchmark implements Callable<Integer> {
         Map<String, List<Double>> exactByRound = new LinkedHashMap<>();
         Map<String, List<Double>> treeByRound = new LinkedHashMap<>();
         for (int c = 0; c < targets.length; c++) {
-            exact.put(Integer.toString(targets[c]), round(median(exactSteps.get(c)), 3));
-            treeMs.put(Integer.toString(targets[c]), round(median(treeSteps.get(c)), 3));
-            exactByRound.put(Integer.toString(targets[c]), exactBlocks.get(c));
-            treeByRound.put(Integer.toString(targets[c]), treeBlocks.get(c));
-            log("decode at " + targets[c] + ": exact " + exact.get(Integer.toString(targets[c])) + " ms, tree "
-                    + treeMs.get(Integer.toString(targets[c])) + " ms");
+            String length = Integer.toString(targets[c]);
+            exact.put(length, round(median(exactSteps.get(c)), 3));
+            treeMs.put(length, round(median(treeSteps.get(c)), 3));
+            exactByRound.put(length, exactBlocks.get(c));
+            treeByRound.put(length, treeBlocks.get(c));
+            log("decode at " + length + ": exact " + exact.get(length) + " ms, tree " + treeMs.get(length) + " ms");
         }
         result.put("decode_ms_exact", exact);
         result.put("decode_ms_tree", treeMs);

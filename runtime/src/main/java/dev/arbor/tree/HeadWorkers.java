@@ -125,7 +125,7 @@ public final class HeadWorkers {
             }
         }
 
-        /** Spins briefly for the heads still running ({@link #JOIN_SPIN_NANOS}), then blocks; rethrows a failure. */
+        /** Spins briefly for the heads still running ({@link HeadWorkers#JOIN_SPIN_NANOS}), then blocks; rethrows a failure. */
         void await() {
             long deadline = System.nanoTime() + JOIN_SPIN_NANOS;
             while (!allFinished.isDone() && System.nanoTime() < deadline) {
