@@ -49,6 +49,19 @@ final class GroupRetriever {
      * leaves are cache misses, and they are most of what a search reads.
      */
     static final int LEAF_WIDENING = 2;
+    /**
+     * {@code (float) ln n} for the key counts of leaves and of most of their parents: {@link #logMass}
+     * runs for every pruned subtree, some 150 per search at 64K keys, and a table read is a fraction of
+     * a {@code Math.log} call.
+     */
+    private static final float[] LOG_OF_SMALL_COUNTS = new float[1024];
+
+    static {
+        for (int n = 0; n < LOG_OF_SMALL_COUNTS.length; n++) {
+            LOG_OF_SMALL_COUNTS[n] = (float) Math.log(n);
+        }
+    }
+
     /** Floats (or ints) per 64-byte cache line: a touch loop loads one of each. */
     private static final int LINE_FLOATS = 16;
 
@@ -150,14 +163,15 @@ final class GroupRetriever {
             }
             int candidates = w.candidateCount;
             int keep = scanAll ? candidates : Math.min(params.beam(), candidates);
-            w.rank(w.promises, candidates);
+            w.selectBest(w.promises, candidates, keep);
             w.frontier = ensure(w.frontier, keep);
             for (int rank = 0; rank < keep; rank++) {
-                w.frontier[rank] = w.candidates[w.nextBest()];
+                w.frontier[rank] = w.candidates[w.best[rank]];
             }
-            for (int rest = 0; rest < w.heapSize; rest++) {
-                int i = w.untaken(rest);
-                w.addPruned(w.candidates[i], logMass(w, i, scale));
+            for (int i = 0; i < candidates; i++) {
+                if (w.taken[i] == 0) {
+                    w.addPruned(w.candidates[i], logMass(w, i, scale));
+                }
             }
             frontierCount = keep;
         }
@@ -210,14 +224,10 @@ final class GroupRetriever {
         int candidates = w.candidateCount;
         int budget = scanAll ? candidates : Math.min(params.beam() * LEAF_WIDENING, candidates);
         int first = scanAll ? candidates : Math.min(params.beam(), budget);
-        w.rank(w.promises, candidates);
-        w.taken = ensure(w.taken, candidates);
-        Arrays.fill(w.taken, 0, candidates, 0);
+        w.selectBest(w.promises, candidates, first);
         w.batch = ensure(w.batch, budget);
         for (int rank = 0; rank < first; rank++) {
-            int i = w.nextBest();
-            w.taken[i] = 1;
-            w.batch[rank] = w.candidates[i];
+            w.batch[rank] = w.candidates[w.best[rank]];
         }
         long keys = scan(w, w.batch, first);
         if (first < candidates) {
@@ -280,7 +290,8 @@ final class GroupRetriever {
             float spread = scale * w.spreads[i * w.queries + g];
             best = Math.max(best, scale * w.means[i * w.queries + g] + 0.5f * spread * spread);
         }
-        return best + (float) Math.log(nodes.keyCount[w.candidates[i]]);
+        int keys = nodes.keyCount[w.candidates[i]];
+        return best + (keys < LOG_OF_SMALL_COUNTS.length ? LOG_OF_SMALL_COUNTS[keys] : (float) Math.log(keys));
     }
 
     /**
@@ -388,12 +399,12 @@ final class GroupRetriever {
         int alone = folds ? PRUNED_SUMMARY_BUDGET - 1 : w.prunedCount;
         int folded = 0;
         if (folds) {
-            w.rank(w.prunedMass, w.prunedCount);
+            w.selectBest(w.prunedMass, w.prunedCount, alone);
             folded = foldEverything(w, removes);
         }
         w.batch = ensure(w.batch, alone);
         for (int taken = 0; taken < alone; taken++) {
-            w.batch[taken] = folds ? w.nextBest() : taken;
+            w.batch[taken] = folds ? w.best[taken] : taken;
         }
         touchSums(w.pruned, w.batch, alone);
         int shared = 0;
@@ -635,6 +646,8 @@ final class GroupRetriever {
         float[] spreads = new float[0];
         int candidateCount;
         int[] taken = new int[64];
+        /** The indices {@link #selectBest} kept, best first. */
+        int[] best = new int[16];
         /** Leaves chosen to be scanned together. */
         int[] batch = new int[32];
         float[] expected = new float[64];
@@ -784,16 +797,87 @@ final class GroupRetriever {
             }
         }
 
+        /**
+         * Puts the indices of the {@code keep} best of the first {@code count} scores in {@code best},
+         * best first (lower index first on ties), and marks them in {@code taken}: the set and order
+         * {@link #nextBest} would give. A level keeps 8 of some 90 candidates at 64K keys, and most of them
+         * lose at once to the worst of the kept; building a heap over all of them and popping the 8 cost
+         * 2-3.5 % more per stories260K decode step at 64K (one-JVM A/B, alternating blocks), none at 1K.
+         */
+        void selectBest(float[] scores, int count, int keep) {
+            if (heap.length < keep) {
+                heap = new long[Math.max(keep, 2 * heap.length)];
+            }
+            best = ensure(best, keep);
+            taken = ensure(taken, count);
+            Arrays.fill(taken, 0, count, 0);
+            int kept = 0;
+            for (int i = 0; i < count; i++) {
+                long item = sortable(scores[i], i);
+                if (kept < keep) {
+                    heap[kept] = item;
+                    siftUpWorst(kept++);
+                } else if (kept > 0 && item < heap[0]) {
+                    heap[0] = item;
+                    siftDownWorst(0, kept);
+                }
+            }
+            Arrays.sort(heap, 0, kept);
+            for (int rank = 0; rank < kept; rank++) {
+                int i = (int) heap[rank];
+                best[rank] = i;
+                taken[i] = 1;
+            }
+        }
+
+        /** Restores the kept set's max-heap (worst on top) after an item was added at {@code i}. */
+        private void siftUpWorst(int i) {
+            long item = heap[i];
+            while (i > 0) {
+                int parent = (i - 1) / 2;
+                if (heap[parent] >= item) {
+                    break;
+                }
+                heap[i] = heap[parent];
+                i = parent;
+            }
+            heap[i] = item;
+        }
+
+        /** Restores the kept set's max-heap (worst on top) of {@code size} items after {@code i} was replaced. */
+        private void siftDownWorst(int i, int size) {
+            long item = heap[i];
+            while (true) {
+                int child = 2 * i + 1;
+                if (child >= size) {
+                    break;
+                }
+                if (child + 1 < size && heap[child + 1] > heap[child]) {
+                    child++;
+                }
+                if (heap[child] <= item) {
+                    break;
+                }
+                heap[i] = heap[child];
+                i = child;
+            }
+            heap[i] = item;
+        }
+
+        /** Sortable bits of -score in the high word, the index in the low word: smallest is best. */
+        private static long sortable(float score, int i) {
+            int bits = Float.floatToIntBits(-score);
+            bits ^= (bits >> 31) & 0x7fffffff;
+            return ((long) bits << 32) | i;
+        }
+
         /** Readies the first {@code count} scores for {@link #nextBest}: a heap, built in linear time. */
         void rank(float[] scores, int count) {
             if (heap.length < count) {
                 heap = new long[Math.max(count, 2 * heap.length)];
             }
             for (int i = 0; i < count; i++) {
-                // Sortable bits of -score in the high word, the index in the low word: smallest is best.
-                int bits = Float.floatToIntBits(-scores[i]);
-                bits ^= (bits >> 31) & 0x7fffffff;
-                heap[i] = ((long) bits << 32) | i;
+                heap[i] = sortable(scores[i], i);
             }
             heapSize = count;
             for (int i = count / 2 - 1; i >= 0; i--) {
@@ -810,15 +894,6 @@ final class GroupRetriever {
             heap[0] = heap[--heapSize];
             siftDown(0);
             return (int) best;
-        }
-
-        /**
-         * The {@code j}-th index {@link #nextBest} has not returned yet, in no particular order: the
-         * nodes a level prunes need no order (the budget ranks them once, at the end), and popping them
-         * one by one cost a heap descent each.
-         */
-        int untaken(int j) {
-            return (int) heap[j];
         }
 
         private void siftDown(int i) {
