@@ -36,10 +36,12 @@ import picocli.CommandLine.Option;
  * length, all filled before any is timed. Decode time is then the median over steps on those contexts,
  * exact and tree attention (the decoder's default tree search unless --top-k/--beam/--sinks/--window say
  * otherwise) in blocks of consecutive steps of one mode: {@link #DECODE_ROUNDS} timed rounds after
- * {@link #UNTIMED_ROUNDS} untimed, each visiting
- * every length in turn with a block of each mode, tree first in even rounds and exact first in odd ones,
- * so that drift in the machine's speed falls on every length and both modes alike (the JSON gives each
- * round's block medians too, {@code decode_ms_*_by_round}, to show that drift). Blocks, not alternate
+ * {@link #UNTIMED_ROUNDS} untimed, each timing a block of one mode at every length in turn and then a
+ * block of the other mode at every length, tree first in even rounds and exact first in odd ones. The
+ * blocks a ratio between lengths compares thus run back to back: a round's tree blocks take about
+ * 0.15 s together, where its exact block at 64K alone takes about 1 s and used to sit between them, so
+ * drift in the machine's speed falls on every length alike (the JSON gives each round's block medians
+ * too, {@code decode_ms_*_by_round}, to show that drift). Blocks, not alternate
  * steps, because a user decodes with one mode: an exact step at 64K streams the whole 80 MB cache and
  * left the next tree step's nodes and leaves out of cache (a helper's CPU-time
  * probe: 3.1-3.5 ms per tree step at 64K in a row, 4.6-4.7 ms right after exact steps). Before any
@@ -262,8 +264,8 @@ public final class ModelBenchmark implements Callable<Integer> {
         for (int round = -UNTIMED_ROUNDS; round < DECODE_ROUNDS; round++) {
             List<AttentionMode> order = Math.floorMod(round, 2) == 0 ? List.of(AttentionMode.TREE, AttentionMode.EXACT)
                     : List.of(AttentionMode.EXACT, AttentionMode.TREE);
-            for (int c = 0; c < targets.length; c++) {
-                for (AttentionMode mode : order) {
+            for (AttentionMode mode : order) {
+                for (int c = 0; c < targets.length; c++) {
                     List<Double> block = new ArrayList<>();
                     nextTokens[c] = decodeBlock(decoder, filled[c], mode, nextTokens[c], blockSteps, block);
                     if (round >= 0) {
