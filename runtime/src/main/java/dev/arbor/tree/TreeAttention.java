@@ -12,7 +12,7 @@ import java.util.BitSet;
  * its scores were normally distributed. Without the variance term the mass of a wide subtree is
  * underestimated (Jensen); with it, a subtree spanning several clusters (scores far from normal) would
  * be overestimated, so an internal subtree's term is capped by its box bound, which no key in it
- * exceeds (a leaf's, one cluster, is left uncapped: see {@link #coarseLogit}).
+ * exceeds (a leaf's, one cluster, is left uncapped: see {@link #capByBoxes}).
  * Sinks and window keys inside a pruned subtree are taken out of its summary, so each key counts once.
  * When nothing is pruned (k ≥ N) the result is full softmax attention.
  *
@@ -277,7 +277,10 @@ final class TreeAttention {
         float logScanned = logScannedMass(scale, retrieval);
         float cappedAbove = logScanned + (float) Math.log(LIGHT_SUBTREE);
         for (int i = 0; i < retrieval.prunedCount; i++) {
-            logits[i] = coarseLogit(query, scale, retrieval, i, cappedAbove);
+            logits[i] = summaryLogit(query, scale, retrieval, i);
+        }
+        capByBoxes(query, scale, retrieval, logits, 0, retrieval.prunedCount, cappedAbove);
+        for (int i = 0; i < retrieval.prunedCount; i++) {
             logMasses[i] = logMass(logits[i], retrieval.prunedNodes[i]);
             logErrors[i] = logExpectedError(logMasses[i], scale, retrieval.prunedVariances[i]);
         }
@@ -309,6 +312,7 @@ final class TreeAttention {
                 continue;
             }
             nodes.touchMoments(nodes.members[node], nodes.memberCount[node]);
+            int firstChild = retrieval.prunedCount;
             for (int c = 0; c < nodes.memberCount[node]; c++) {
                 int child = nodes.members[node][c];
                 // The child's moments from its int8 sketch, as the beam ranks nodes: a quarter of the
@@ -320,8 +324,12 @@ final class TreeAttention {
                     logits = Arrays.copyOf(logits, logits.length * 2);
                     opened = Arrays.copyOf(opened, opened.length * 2);
                 }
-                logits[added] = coarseLogit(query, scale, retrieval, added, cappedAbove);
-                float childError = logExpectedError(logMass(logits[added], child), scale, retrieval.prunedVariances[added]);
+                logits[added] = summaryLogit(query, scale, retrieval, added);
+            }
+            capByBoxes(query, scale, retrieval, logits, firstChild, retrieval.prunedCount, cappedAbove);
+            for (int added = firstChild; added < retrieval.prunedCount; added++) {
+                float childError = logExpectedError(logMass(logits[added], retrieval.prunedNodes[added]), scale,
+                        retrieval.prunedVariances[added]);
                 if (childError >= smallest) {
                     worst.push(added, childError);
                 }
@@ -421,8 +429,9 @@ final class TreeAttention {
         return values[target];
     }
 
+    /** A summary's log mass: its logit plus the log of its key count ({@link FastLog}: it only ranks and thresholds). */
     private float logMass(float logit, int node) {
-        return logit + (float) Math.log(nodes.keyCount[node]);
+        return logit + FastLog.of(nodes.keyCount[node]);
     }
 
     /**
@@ -434,24 +443,15 @@ final class TreeAttention {
      * identical keys; a variance rounded below zero) makes the summary exact: -∞.
      */
     private static float logExpectedError(float logMass, float scale, float variance) {
-        float logSpread = (float) Math.log(scale * scale * Math.max(variance, 0f)) / 2;
+        float logSpread = FastLog.of(scale * scale * Math.max(variance, 0f)) / 2;
         return logMass + (logSpread > 0 ? SPREAD_POWER * logSpread : logSpread);
     }
 
     /**
      * The log of the mean of {@code exp(scale·q·k)} over a pruned subtree, from the q·k statistics the
-     * search recorded (computed and recorded here where it recorded none), capped by the box bound of an internal
-     * subtree. A leaf is one 2-means cluster, whose scores are near enough normal that the cap never
-     * bound on one (none of ~555 pruned leaves per call on 65,536 synthetic keys; rel_error unchanged to
-     * six digits at 262,144 synthetic and MiniLM keys without it), while reading its box, 2·dim floats
-     * far from the other nodes', was about a tenth of an attention call (most pruned subtrees are leaves).
-     * Nor is the box of an internal subtree read when its uncapped mass is below {@link #LIGHT_SUBTREE}
-     * of the scanned keys' mass ({@code cappedAbove}, a log mass): the cap only lowers a logit, so the
-     * subtree is light either way, and {@link #attend} sums such subtrees with the root's mean value. On
-     * 262,144 synthetic keys (2 heads, 100 queries) that skipped 228 of 266 box reads per call, and
-     * rel_error and recall did not move in seven digits (0.0067631, 0.99445; no cap at all gave the same).
+     * search recorded (computed and recorded here where it recorded none), before {@link #capByBoxes}.
      */
-    private float coarseLogit(float[] query, float scale, Retrieval retrieval, int i, float cappedAbove) {
+    private float summaryLogit(float[] query, float scale, Retrieval retrieval, int i) {
         int node = retrieval.prunedNodes[i];
         float mean = retrieval.prunedMeans[i];
         float variance = retrieval.prunedVariances[i];
@@ -461,14 +461,45 @@ final class TreeAttention {
             retrieval.prunedMeans[i] = mean;
             retrieval.prunedVariances[i] = variance;
         }
-        float logit = gaussianLogit(scale, mean, variance);
-        if (nodes.isLeaf(node) || logMass(logit, node) < cappedAbove) {
-            return logit;
-        }
-        return Math.min(logit, scale * nodes.bound(query, node));
+        return gaussianLogit(scale, mean, variance);
     }
 
-    /** {@link #coarseLogit} of a subtree's keys without the ones attended finely. */
+    /**
+     * Caps the {@link #summaryLogit}s of the pruned subtrees {@code from} to {@code to} by their box bound
+     * where the subtree is internal and heavy. A leaf is one 2-means cluster, whose scores are near enough
+     * normal that the cap never bound on one (none of ~555 pruned leaves per call on 65,536 synthetic keys;
+     * rel_error unchanged to six digits at 262,144 synthetic and MiniLM keys without it), while reading its
+     * box, 2·dim floats far from the other nodes', was about a tenth of an attention call (most pruned
+     * subtrees are leaves). Nor is the box of an internal subtree read when its uncapped mass is below
+     * {@link #LIGHT_SUBTREE} of the scanned keys' mass ({@code cappedAbove}, a log mass): the cap only
+     * lowers a logit, so the subtree is light either way, and {@link #attend} sums such subtrees with the
+     * root's mean value. On 262,144 synthetic keys (2 heads, 100 queries) that skipped 228 of 266 box reads
+     * per call, and rel_error and recall did not move in seven digits (0.0067631, 0.99445; no cap at all
+     * gave the same).
+     *
+     * <p>The boxes to read are listed first and touched all at once (see {@link TreeNodes#touchBoxes}): on
+     * 1,048,576 synthetic keys a call reads about 150, and reading each as its subtree came up stalled on
+     * every one.
+     */
+    private void capByBoxes(float[] query, float scale, Retrieval retrieval, float[] logits, int from, int to,
+            float cappedAbove) {
+        int[] capped = new int[to - from];
+        int[] cappedNodes = new int[to - from];
+        int count = 0;
+        for (int i = from; i < to; i++) {
+            int node = retrieval.prunedNodes[i];
+            if (!nodes.isLeaf(node) && logMass(logits[i], node) >= cappedAbove) {
+                capped[count] = i;
+                cappedNodes[count++] = node;
+            }
+        }
+        nodes.touchBoxes(cappedNodes, count);
+        for (int c = 0; c < count; c++) {
+            logits[capped[c]] = Math.min(logits[capped[c]], scale * nodes.bound(query, cappedNodes[c]));
+        }
+    }
+
+    /** The capped {@link #summaryLogit} of a subtree's keys without the ones attended finely. */
     private float logitWithout(float[] query, float scale, int node, FineKeys removed) {
         int keyDim = nodes.keyDim;
         int count = nodes.keyCount[node] - removed.count;
