@@ -12,7 +12,7 @@ import java.util.BitSet;
  * its scores were normally distributed. Without the variance term the mass of a wide subtree is
  * underestimated (Jensen); with it, a subtree spanning several clusters (scores far from normal) would
  * be overestimated, so an internal subtree's term is capped by its box bound, which no key in it
- * exceeds (a leaf's, one cluster, is left uncapped: see {@link #coarseLogit}).
+ * exceeds (a leaf's, one cluster, is left uncapped: see {@link #capByBoxes}).
  * Sinks and window keys inside a pruned subtree are taken out of its summary, so each key counts once.
  * When nothing is pruned (k ≥ N) the result is full softmax attention.
  *
@@ -109,6 +109,24 @@ final class TreeAttention {
      * 0.00606. 2e-2 (23 + 31 at 1M, 2 heads) left 12-head rel_error at 0.0087-0.0089, too close to 0.01.
      */
     static final double REFINE_FLOOR = 1e-2;
+    /**
+     * When the subtrees refinement opened held at least this share of the estimated softmax mass, the
+     * estimate is taken again with their children's summaries and their scored keys instead, and
+     * {@link #REFINE_FLOOR} lowered with it. A box bound caps a wide subtree's mass far above its keys'
+     * (no key reaches the bound), so that subtree alone could set a floor above every other subtree (as
+     * could a leaf whose scores are far from normal); opened, it held little, and the heavy leaves beside
+     * it were never opened: with a beam of 1 over peaked clustered keys (see TreeAttentionTest) one such
+     * leaf left pruned was then estimated at e^11 times the scanned keys' mass, though under a
+     * ten-thousandth of it in truth, and 7 of 10 outputs were off by 0.95 to 1.09 of their norm.
+     */
+    static final double REESTIMATED_SHARE = 0.5;
+    /**
+     * Keys refinement scores from their codes whose weight comes to this share (log) of the scanned keys'
+     * mass before them are rescored exactly, as the search rescores its best. A leaf opened because its
+     * mass dominates may hold the heaviest keys of all, which the search never rescored: with a beam of 1
+     * over peaked clustered keys (see TreeAttentionTest) their code scores alone left one query 0.197 off.
+     */
+    static final float LOG_RESCORED_SHARE = (float) Math.log(1e-3);
 
     private final TreeNodes nodes;
     private final HeadStore store;
@@ -266,70 +284,108 @@ final class TreeAttention {
      * of its spread ({@link #SPREAD_POWER}). The pruned subtrees of largest expected error are opened
      * first, down to {@link #REFINE_FLOOR} of the estimated mass and at most {@link #MAX_REFINED_SUBTREES}
      * (fewer for keys wider than 64 dimensions, see {@link #REFINED_KEY_DIMENSIONS}): a leaf is scored from
-     * its codes like the beam's leaves, an internal node is replaced by its children's summaries (which
-     * may be opened in turn). Returns the coarse logit of every subtree still pruned, in the retrieval's
-     * (compacted) order.
+     * its codes like the beam's leaves (its heaviest keys rescored exactly: {@link #LOG_RESCORED_SHARE}), an
+     * internal node is replaced by its children's summaries (which may be opened in turn). Where the opened
+     * subtrees held much of the estimate, the floor is lowered with it ({@link #REESTIMATED_SHARE}). Returns
+     * the coarse logit of every subtree still pruned, in the retrieval's (compacted) order.
      */
     private float[] refine(float[] query, float scale, Retrieval retrieval) {
-        float[] logits = new float[Math.max(16, retrieval.prunedCount * 2)];
-        float[] logMasses = new float[retrieval.prunedCount];
-        float[] logErrors = new float[retrieval.prunedCount];
+        int initial = retrieval.prunedCount;
+        float[] logits = new float[Math.max(16, initial * 2)];
+        float[] logMasses = new float[logits.length];
+        float[] logErrors = new float[logits.length];
+        boolean[] opened = new boolean[logits.length];
         float logScanned = logScannedMass(scale, retrieval);
         float cappedAbove = logScanned + (float) Math.log(LIGHT_SUBTREE);
-        for (int i = 0; i < retrieval.prunedCount; i++) {
-            logits[i] = coarseLogit(query, scale, retrieval, i, cappedAbove);
+        for (int i = 0; i < initial; i++) {
+            logits[i] = summaryLogit(query, scale, retrieval, i);
+        }
+        capByBoxes(query, scale, retrieval, logits, 0, initial, cappedAbove);
+        for (int i = 0; i < initial; i++) {
             logMasses[i] = logMass(logits[i], retrieval.prunedNodes[i]);
             logErrors[i] = logExpectedError(logMasses[i], scale, retrieval.prunedVariances[i]);
         }
         // A subtree of smaller expected error than the maxRefinedSubtrees-th largest is never opened: one
         // of those larger ones is always still queued. Nor is one below the refinement floor. So only
         // those at least as large as both are queued.
-        float smallest = Math.max(lightestOfHeaviest(logErrors, maxRefinedSubtrees),
-                logEstimatedMass(logScanned, logMasses) + (float) Math.log(REFINE_FLOOR));
+        float heaviestErrors = lightestOfHeaviest(Arrays.copyOf(logErrors, initial), maxRefinedSubtrees);
+        float logFloor = (float) Math.log(REFINE_FLOOR);
+        float logEstimated = logEstimatedMass(logScanned, Arrays.copyOf(logMasses, initial));
+        float smallest = Math.max(heaviestErrors, logEstimated + logFloor);
         NodeQueue worst = new NodeQueue();
-        for (int i = 0; i < retrieval.prunedCount; i++) {
+        for (int i = 0; i < initial; i++) {
             if (logErrors[i] >= smallest) {
                 worst.push(i, logErrors[i]);
             }
         }
-        boolean[] opened = new boolean[logits.length];
         float[] scores = new float[leafCapacity];
         float[] mean = new float[1];
         float[] spread = new float[1];
         // Leaves to open are only listed here, then touched all at once and scored (see
         // TreeSearcher#prefetchLeaves): which subtrees are opened does not depend on their keys' scores.
         int[] leaves = new int[maxRefinedSubtrees];
-        int leafCount = 0;
-        for (int step = 0; step < maxRefinedSubtrees && !worst.isEmpty(); step++) {
-            int i = worst.pop();
-            int node = retrieval.prunedNodes[i];
-            opened[i] = true;
-            if (nodes.isLeaf(node)) {
-                leaves[leafCount++] = node;
-                continue;
-            }
-            nodes.touchMoments(nodes.members[node], nodes.memberCount[node]);
-            for (int c = 0; c < nodes.memberCount[node]; c++) {
-                int child = nodes.members[node][c];
-                // The child's moments from its int8 sketch, as the beam ranks nodes: a quarter of the
-                // bytes of its fp32 sums, and fp32 moments for every pruned subtree did not lower the error.
-                nodes.moments(query, child, mean, spread, 0);
-                retrieval.addPruned(child, mean[0], spread[0] * spread[0]);
-                int added = retrieval.prunedCount - 1;
-                if (added == logits.length) {
-                    logits = Arrays.copyOf(logits, logits.length * 2);
-                    opened = Arrays.copyOf(opened, opened.length * 2);
+        int steps = 0;
+        while (true) {
+            double openedShare = 0;
+            int leafCount = 0;
+            for (; steps < maxRefinedSubtrees && !worst.isEmpty(); steps++) {
+                int i = worst.pop();
+                int node = retrieval.prunedNodes[i];
+                opened[i] = true;
+                openedShare += Math.exp(logMasses[i] - logEstimated);
+                if (nodes.isLeaf(node)) {
+                    leaves[leafCount++] = node;
+                    continue;
                 }
-                logits[added] = coarseLogit(query, scale, retrieval, added, cappedAbove);
-                float childError = logExpectedError(logMass(logits[added], child), scale, retrieval.prunedVariances[added]);
-                if (childError >= smallest) {
-                    worst.push(added, childError);
+                nodes.touchMoments(nodes.members[node], nodes.memberCount[node]);
+                int firstChild = retrieval.prunedCount;
+                for (int c = 0; c < nodes.memberCount[node]; c++) {
+                    int child = nodes.members[node][c];
+                    // The child's moments from its int8 sketch, as the beam ranks nodes: a quarter of the
+                    // bytes of its fp32 sums, and fp32 moments for every pruned subtree did not lower the error.
+                    nodes.moments(query, child, mean, spread, 0);
+                    retrieval.addPruned(child, mean[0], spread[0] * spread[0]);
+                    int added = retrieval.prunedCount - 1;
+                    if (added == logits.length) {
+                        logits = Arrays.copyOf(logits, added * 2);
+                        logMasses = Arrays.copyOf(logMasses, added * 2);
+                        logErrors = Arrays.copyOf(logErrors, added * 2);
+                        opened = Arrays.copyOf(opened, added * 2);
+                    }
+                    logits[added] = summaryLogit(query, scale, retrieval, added);
+                }
+                capByBoxes(query, scale, retrieval, logits, firstChild, retrieval.prunedCount, cappedAbove);
+                for (int added = firstChild; added < retrieval.prunedCount; added++) {
+                    logMasses[added] = logMass(logits[added], retrieval.prunedNodes[added]);
+                    logErrors[added] = logExpectedError(logMasses[added], scale, retrieval.prunedVariances[added]);
+                    if (logErrors[added] >= smallest) {
+                        worst.push(added, logErrors[added]);
+                    }
                 }
             }
-        }
-        searcher.prefetchLeaves(leaves, leafCount);
-        for (int l = 0; l < leafCount; l++) {
-            searcher.scoreLeaf(query, leaves[l], retrieval, scores, null);
+            int scannedBefore = retrieval.scannedCount;
+            searcher.prefetchLeaves(leaves, leafCount);
+            for (int l = 0; l < leafCount; l++) {
+                searcher.scoreLeaf(query, leaves[l], retrieval, scores, null);
+            }
+            rescoreHeavy(query, scale, retrieval, scannedBefore, logScanned + LOG_RESCORED_SHARE);
+            if (steps == maxRefinedSubtrees || openedShare < REESTIMATED_SHARE) {
+                break;
+            }
+            // The opened subtrees held much of the estimated mass, which their children or keys may not:
+            // the floor falls with the estimate, and subtrees between the two floors are opened too.
+            logScanned = logSum(logScanned, logScannedMass(scale, retrieval, scannedBefore));
+            logEstimated = logEstimatedMass(logScanned, stillPruned(retrieval, logMasses, opened));
+            float lowered = Math.max(heaviestErrors, logEstimated + logFloor);
+            if (lowered >= smallest) {
+                break;
+            }
+            for (int i = 0; i < retrieval.prunedCount; i++) {
+                if (!opened[i] && logErrors[i] >= lowered && logErrors[i] < smallest) {
+                    worst.push(i, logErrors[i]);
+                }
+            }
+            smallest = lowered;
         }
         int kept = 0;
         for (int i = 0; i < retrieval.prunedCount; i++) {
@@ -339,6 +395,29 @@ final class TreeAttention {
         }
         retrieval.removePruned(opened);
         return logits;
+    }
+
+    /**
+     * The log masses of the pruned subtrees not opened, -∞ for the opened ones: their children or their
+     * scored keys stand for them now.
+     */
+    private static float[] stillPruned(Retrieval retrieval, float[] logMasses, boolean[] opened) {
+        float[] still = Arrays.copyOf(logMasses, retrieval.prunedCount);
+        for (int i = 0; i < still.length; i++) {
+            if (opened[i]) {
+                still[i] = Float.NEGATIVE_INFINITY;
+            }
+        }
+        return still;
+    }
+
+    /** log(e^a + e^b). */
+    private static float logSum(float a, float b) {
+        float top = Math.max(a, b);
+        if (top == Float.NEGATIVE_INFINITY) {
+            return top;
+        }
+        return top + (float) Math.log1p(Math.exp(Math.min(a, b) - top));
     }
 
     /** The log of the scanned keys' softmax mass, shifted like the logits: log Σ exp(scale·score). */
@@ -352,6 +431,47 @@ final class TreeAttention {
         double total = 0;
         for (float weight : weights) {
             total += weight;
+        }
+        return top + (float) Math.log(total);
+    }
+
+    /**
+     * Rescores exactly, from the store, the keys refinement scored from their codes (from index
+     * {@code from} on) whose code logit is at least {@code cut}: a share of the mass that a code's error, a
+     * few tenths of a logit, would move visibly (see {@link #LOG_RESCORED_SHARE}).
+     */
+    private void rescoreHeavy(float[] query, float scale, Retrieval retrieval, int from, float cut) {
+        int[] chosen = new int[retrieval.scannedCount - from];
+        int count = 0;
+        for (int i = from; i < retrieval.scannedCount; i++) {
+            if (scale * retrieval.scannedScores[i] >= cut) {
+                chosen[count++] = i;
+            }
+        }
+        int keyDim = nodes.keyDim;
+        int[] positions = new int[count];
+        for (int c = 0; c < count; c++) {
+            positions[c] = retrieval.scannedPositions[chosen[c]];
+        }
+        float[] rows = new float[count * keyDim];
+        store.readKeys(positions, count, rows);
+        for (int c = 0; c < count; c++) {
+            retrieval.rescore(chosen[c], Dot.dot(query, 0, rows, c * keyDim, keyDim));
+        }
+    }
+
+    /** {@link #logScannedMass} of the scanned keys from index {@code from} on (few: those refinement added). */
+    private static float logScannedMass(float scale, Retrieval retrieval, int from) {
+        float top = Float.NEGATIVE_INFINITY;
+        for (int i = from; i < retrieval.scannedCount; i++) {
+            top = Math.max(top, scale * retrieval.scannedScores[i]);
+        }
+        if (top == Float.NEGATIVE_INFINITY) {
+            return top;
+        }
+        double total = 0;
+        for (int i = from; i < retrieval.scannedCount; i++) {
+            total += Math.exp(scale * retrieval.scannedScores[i] - top);
         }
         return top + (float) Math.log(total);
     }
@@ -421,8 +541,9 @@ final class TreeAttention {
         return values[target];
     }
 
+    /** A summary's log mass: its logit plus the log of its key count ({@link FastLog}: it only ranks and thresholds). */
     private float logMass(float logit, int node) {
-        return logit + (float) Math.log(nodes.keyCount[node]);
+        return logit + FastLog.of(nodes.keyCount[node]);
     }
 
     /**
@@ -434,24 +555,15 @@ final class TreeAttention {
      * identical keys; a variance rounded below zero) makes the summary exact: -∞.
      */
     private static float logExpectedError(float logMass, float scale, float variance) {
-        float logSpread = (float) Math.log(scale * scale * Math.max(variance, 0f)) / 2;
+        float logSpread = FastLog.of(scale * scale * Math.max(variance, 0f)) / 2;
         return logMass + (logSpread > 0 ? SPREAD_POWER * logSpread : logSpread);
     }
 
     /**
      * The log of the mean of {@code exp(scale·q·k)} over a pruned subtree, from the q·k statistics the
-     * search recorded (computed and recorded here where it recorded none), capped by the box bound of an internal
-     * subtree. A leaf is one 2-means cluster, whose scores are near enough normal that the cap never
-     * bound on one (none of ~555 pruned leaves per call on 65,536 synthetic keys; rel_error unchanged to
-     * six digits at 262,144 synthetic and MiniLM keys without it), while reading its box, 2·dim floats
-     * far from the other nodes', was about a tenth of an attention call (most pruned subtrees are leaves).
-     * Nor is the box of an internal subtree read when its uncapped mass is below {@link #LIGHT_SUBTREE}
-     * of the scanned keys' mass ({@code cappedAbove}, a log mass): the cap only lowers a logit, so the
-     * subtree is light either way, and {@link #attend} sums such subtrees with the root's mean value. On
-     * 262,144 synthetic keys (2 heads, 100 queries) that skipped 228 of 266 box reads per call, and
-     * rel_error and recall did not move in seven digits (0.0067631, 0.99445; no cap at all gave the same).
+     * search recorded (computed and recorded here where it recorded none), before {@link #capByBoxes}.
      */
-    private float coarseLogit(float[] query, float scale, Retrieval retrieval, int i, float cappedAbove) {
+    private float summaryLogit(float[] query, float scale, Retrieval retrieval, int i) {
         int node = retrieval.prunedNodes[i];
         float mean = retrieval.prunedMeans[i];
         float variance = retrieval.prunedVariances[i];
@@ -461,14 +573,45 @@ final class TreeAttention {
             retrieval.prunedMeans[i] = mean;
             retrieval.prunedVariances[i] = variance;
         }
-        float logit = gaussianLogit(scale, mean, variance);
-        if (nodes.isLeaf(node) || logMass(logit, node) < cappedAbove) {
-            return logit;
-        }
-        return Math.min(logit, scale * nodes.bound(query, node));
+        return gaussianLogit(scale, mean, variance);
     }
 
-    /** {@link #coarseLogit} of a subtree's keys without the ones attended finely. */
+    /**
+     * Caps the {@link #summaryLogit}s of the pruned subtrees {@code from} to {@code to} by their box bound
+     * where the subtree is internal and heavy. A leaf is one 2-means cluster, whose scores are near enough
+     * normal that the cap never bound on one (none of ~555 pruned leaves per call on 65,536 synthetic keys;
+     * rel_error unchanged to six digits at 262,144 synthetic and MiniLM keys without it), while reading its
+     * box, 2·dim floats far from the other nodes', was about a tenth of an attention call (most pruned
+     * subtrees are leaves). Nor is the box of an internal subtree read when its uncapped mass is below
+     * {@link #LIGHT_SUBTREE} of the scanned keys' mass ({@code cappedAbove}, a log mass): the cap only
+     * lowers a logit, so the subtree is light either way, and {@link #attend} sums such subtrees with the
+     * root's mean value. On 262,144 synthetic keys (2 heads, 100 queries) that skipped 228 of 266 box reads
+     * per call, and rel_error and recall did not move in seven digits (0.0067631, 0.99445; no cap at all
+     * gave the same).
+     *
+     * <p>The boxes to read are listed first and touched all at once (see {@link TreeNodes#touchBoxes}): on
+     * 1,048,576 synthetic keys a call reads about 150, and reading each as its subtree came up stalled on
+     * every one.
+     */
+    private void capByBoxes(float[] query, float scale, Retrieval retrieval, float[] logits, int from, int to,
+            float cappedAbove) {
+        int[] capped = new int[to - from];
+        int[] cappedNodes = new int[to - from];
+        int count = 0;
+        for (int i = from; i < to; i++) {
+            int node = retrieval.prunedNodes[i];
+            if (!nodes.isLeaf(node) && logMass(logits[i], node) >= cappedAbove) {
+                capped[count] = i;
+                cappedNodes[count++] = node;
+            }
+        }
+        nodes.touchBoxes(cappedNodes, count);
+        for (int c = 0; c < count; c++) {
+            logits[capped[c]] = Math.min(logits[capped[c]], scale * nodes.bound(query, cappedNodes[c]));
+        }
+    }
+
+    /** The capped {@link #summaryLogit} of a subtree's keys without the ones attended finely. */
     private float logitWithout(float[] query, float scale, int node, FineKeys removed) {
         int keyDim = nodes.keyDim;
         int count = nodes.keyCount[node] - removed.count;

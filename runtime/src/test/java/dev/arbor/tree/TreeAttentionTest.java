@@ -98,11 +98,13 @@ class TreeAttentionTest {
     void approximateAttentionKeepsTheBoxCapOfWideSubtreesWhenScoresArePeaked() {
         // Peaked scores (scale 1 over wide clusters) and a beam of 2 prune internal subtrees whose
         // Gaussian mass, uncapped, outweighs everything attended: without the box cap the worst relative
-        // error here was 1.07 at beam 2, with it 4.3e-5. (Beam 1 still fails on this data: 1.09.)
+        // error here was 1.07 at beam 2, with it 4.3e-5. At beam 1 a capped subtree still set the
+        // refinement floor above the heavy leaves beside it until the floor was lowered once it was
+        // opened (TreeAttention.REESTIMATED_SHARE): 7 of the 10 queries were off by 0.95 to 1.09.
         List<float[]> keys = TestVectors.clustered(3000, 32, 10, 24);
         List<float[]> values = TestVectors.gaussian(3000, 16, 25);
         AttentionTree tree = TestVectors.treeOf(keys, values, TreeSettings.defaults());
-        for (int beam : new int[] {2, 4, 56}) {
+        for (int beam : new int[] {1, 2, 4, 56}) {
             SearchParams params = SearchParams.builder().k(64).beam(beam).build();
             for (float[] query : TestVectors.clustered(10, 32, 10, 26)) {
                 float[] expected = BruteForce.attention(keys, values, query, 1f);
