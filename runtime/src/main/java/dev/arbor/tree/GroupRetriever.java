@@ -49,19 +49,6 @@ final class GroupRetriever {
      * leaves are cache misses, and they are most of what a search reads.
      */
     static final int LEAF_WIDENING = 2;
-    /**
-     * {@code (float) ln n} for the key counts of leaves and of most of their parents: {@link #logMass}
-     * runs for every pruned subtree, some 150 per search at 64K keys, and a table read is a fraction of
-     * a {@code Math.log} call.
-     */
-    private static final float[] LOG_OF_SMALL_COUNTS = new float[1024];
-
-    static {
-        for (int n = 0; n < LOG_OF_SMALL_COUNTS.length; n++) {
-            LOG_OF_SMALL_COUNTS[n] = (float) Math.log(n);
-        }
-    }
-
     /** Floats (or ints) per 64-byte cache line: a touch loop loads one of each. */
     private static final int LINE_FLOATS = 16;
 
@@ -290,8 +277,8 @@ final class GroupRetriever {
             float spread = scale * w.spreads[i * w.queries + g];
             best = Math.max(best, scale * w.means[i * w.queries + g] + 0.5f * spread * spread);
         }
-        int keys = nodes.keyCount[w.candidates[i]];
-        return best + (keys < LOG_OF_SMALL_COUNTS.length ? LOG_OF_SMALL_COUNTS[keys] : (float) Math.log(keys));
+        // Some 150 pruned subtrees per search at 64K keys: a float logarithm, not Math.log's double one.
+        return best + FastLog.of(nodes.keyCount[w.candidates[i]]);
     }
 
     /**
