@@ -295,7 +295,7 @@ final class TreeAttention {
         float[] logMasses = new float[logits.length];
         float[] logErrors = new float[logits.length];
         boolean[] opened = new boolean[logits.length];
-        float logScanned = logScannedMass(scale, retrieval);
+        float logScanned = logScannedMass(scale, retrieval, 0);
         float cappedAbove = logScanned + (float) Math.log(LIGHT_SUBTREE);
         for (int i = 0; i < initial; i++) {
             logits[i] = summaryLogit(query, scale, retrieval, i);
@@ -420,14 +420,23 @@ final class TreeAttention {
         return top + (float) Math.log1p(Math.exp(Math.min(a, b) - top));
     }
 
-    /** The log of the scanned keys' softmax mass, shifted like the logits: log Σ exp(scale·score). */
-    private static float logScannedMass(float scale, Retrieval retrieval) {
+    /**
+     * The log of the softmax mass of the scanned keys from index {@code from} on, shifted like the logits:
+     * log Σ exp(scale·score) (all of them from 0; those refinement added from where it started).
+     */
+    private static float logScannedMass(float scale, Retrieval retrieval, int from) {
+        int count = retrieval.scannedCount - from;
         float top = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < retrieval.scannedCount; i++) {
+        for (int i = from; i < retrieval.scannedCount; i++) {
             top = Math.max(top, scale * retrieval.scannedScores[i]);
         }
-        float[] weights = new float[retrieval.scannedCount];
-        Dot.softmaxWeights(retrieval.scannedScores, retrieval.scannedCount, scale, top, weights);
+        if (top == Float.NEGATIVE_INFINITY) {
+            return top;
+        }
+        float[] scores = from == 0 ? retrieval.scannedScores
+                : Arrays.copyOfRange(retrieval.scannedScores, from, retrieval.scannedCount);
+        float[] weights = new float[count];
+        Dot.softmaxWeights(scores, count, scale, top, weights);
         double total = 0;
         for (float weight : weights) {
             total += weight;
@@ -448,32 +457,7 @@ final class TreeAttention {
                 chosen[count++] = i;
             }
         }
-        int keyDim = nodes.keyDim;
-        int[] positions = new int[count];
-        for (int c = 0; c < count; c++) {
-            positions[c] = retrieval.scannedPositions[chosen[c]];
-        }
-        float[] rows = new float[count * keyDim];
-        store.readKeys(positions, count, rows);
-        for (int c = 0; c < count; c++) {
-            retrieval.rescore(chosen[c], Dot.dot(query, 0, rows, c * keyDim, keyDim));
-        }
-    }
-
-    /** {@link #logScannedMass} of the scanned keys from index {@code from} on (few: those refinement added). */
-    private static float logScannedMass(float scale, Retrieval retrieval, int from) {
-        float top = Float.NEGATIVE_INFINITY;
-        for (int i = from; i < retrieval.scannedCount; i++) {
-            top = Math.max(top, scale * retrieval.scannedScores[i]);
-        }
-        if (top == Float.NEGATIVE_INFINITY) {
-            return top;
-        }
-        double total = 0;
-        for (int i = from; i < retrieval.scannedCount; i++) {
-            total += Math.exp(scale * retrieval.scannedScores[i] - top);
-        }
-        return top + (float) Math.log(total);
+        searcher.rescoreExactly(query, retrieval, chosen, count);
     }
 
     /**

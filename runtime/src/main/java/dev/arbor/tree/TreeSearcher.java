@@ -377,14 +377,22 @@ final class TreeSearcher {
             best.offer(retrieval.scannedScores[i], i);
         }
         int[] chosen = best.drainPositions(new float[best.size()]);
+        rescoreExactly(query, retrieval, chosen, chosen.length);
+    }
+
+    /**
+     * Rescores exactly from the store the scanned keys at {@code chosen[0 .. count)} (indices among the
+     * retrieval's scanned keys): the search's best, and the heavy keys of leaves refinement opened.
+     */
+    void rescoreExactly(float[] query, Retrieval retrieval, int[] chosen, int count) {
         int dim = nodes.keyDim;
-        int[] positions = new int[chosen.length];
-        for (int rank = 0; rank < chosen.length; rank++) {
+        int[] positions = new int[count];
+        for (int rank = 0; rank < count; rank++) {
             positions[rank] = retrieval.scannedPositions[chosen[rank]];
         }
-        float[] rows = new float[chosen.length * dim];
-        store.readKeys(positions, chosen.length, rows);
-        for (int rank = 0; rank < chosen.length; rank++) {
+        float[] rows = new float[count * dim];
+        store.readKeys(positions, count, rows);
+        for (int rank = 0; rank < count; rank++) {
             retrieval.rescore(chosen[rank], Dot.dot(query, 0, rows, rank * dim, dim));
         }
     }
