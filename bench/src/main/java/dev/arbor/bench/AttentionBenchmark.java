@@ -28,7 +28,9 @@ import java.util.concurrent.Executors;
 import java.util.stream.IntStream;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code arbor bench attention}: tree attention against dense attention in ONNX Runtime and against a
@@ -37,6 +39,12 @@ import picocli.CommandLine.Option;
  * then every head stays resident, as in a server, and one query over all heads is timed through
  * {@link MultiHeadAttention}, on one thread ({@code tree_ms}, the default) and on {@code --tree-threads}
  * ({@code tree_ms_parallel}). 12 heads of a million keys take about 8 GB (6 GB of it direct memory).
+ *
+ * <p>The issue's growth target compares {@code tree_ms} at two sizes. Separate runs minutes apart
+ * disagree by more than the target's margin (on the 2-core build machine, 1M alone took 20-29 ms per
+ * query within 20 minutes), so {@code --baseline-n} also builds every head over its first keys (the
+ * keys, queries and cache sweeps a run with {@code --n} that size would have) and times both sizes in
+ * alternating blocks of the same run.
  */
 @Command(
         name = "attention",
@@ -45,6 +53,15 @@ import picocli.CommandLine.Option;
 public final class AttentionBenchmark implements Callable<Integer> {
     /** The narrower beams {@link #treeAtRecall} tries, in order, before the default. */
     private static final int[] BEAMS_AT_RECALL = {4, 5, 6, 8, 10, 12, 14, 16, 20, 24, 28, 32, 40, 48};
+    /**
+     * Timed queries per block when a baseline takes turns with the full trees: long enough that only a
+     * block's first query finds the caches holding the other size's nodes, short enough that a drift of
+     * the machine's speed falls on both sizes.
+     */
+    private static final int GROWTH_BLOCK = 10;
+
+    @Spec
+    CommandSpec spec;
 
     @Option(names = "--n", description = "Keys per head (default: ${DEFAULT-VALUE}).", defaultValue = "65536")
     int n;
@@ -99,6 +116,11 @@ public final class AttentionBenchmark implements Callable<Integer> {
             defaultValue = "2")
     int treeThreads;
 
+    @Option(names = "--baseline-n", description = "Also build every head over its first N keys and time those trees"
+            + " in alternating blocks with the full ones: tree_growth = tree_ms / the baseline's tree_ms, measured"
+            + " side by side in this run (0 = no baseline) (default: ${DEFAULT-VALUE}).", defaultValue = "0")
+    int baselineN;
+
     @Option(names = "--jvector", negatable = true, defaultValue = "true", fallbackValue = "true",
             description = "Build and measure the JVector baseline on head 0 (default: ${DEFAULT-VALUE}).")
     boolean jvector;
@@ -116,7 +138,6 @@ public final class AttentionBenchmark implements Callable<Integer> {
             paramsBuilder.beam(beam);
         }
         SearchParams params = paramsBuilder.build();
-        double[] exactNanos = new double[queries];
         Map<String, Object> result = new LinkedHashMap<>();
         CorpusKeys corpusKeys = keys.equals("corpus") ? new CorpusKeys(corpus, n, warmup + queries,
                 cacheVectors ? new VectorCache(vectorCache != null ? vectorCache : VectorCache.defaultDirectory()) : null)
@@ -128,11 +149,8 @@ public final class AttentionBenchmark implements Callable<Integer> {
         }
         float[] keyRows = corpusKeys != null ? corpusKeys.keys : new float[n * dim];
         float[] valueRows = corpusKeys != null ? corpusKeys.keys : new float[n * dim];
-        List<AttentionTree> trees = new ArrayList<>();
-        float[][][] warmupQueries = new float[warmup][heads][];
-        float[][][] timedQueries = new float[queries][heads][];
-        long[][][] exactTopK = new long[queries][heads][];
-        float[][][] exactOutputs = new float[queries][heads][];
+        TreeSet full = new TreeSet(n);
+        TreeSet baseline = baselineN > 0 ? new TreeSet(baselineN) : null;
         SessionFactory sessions = new SessionFactory(SessionSettings.builder().intraOpThreads(2).build());
         try (DenseAttention dense = DenseAttention.open(sessions)) {
             warmUpInserts();
@@ -142,88 +160,70 @@ public final class AttentionBenchmark implements Callable<Integer> {
                 for (int t = 0; corpusKeys == null && t < n; t++) {
                     source.keyValue(t, noise, keyRows, t * dim, valueRows, t * dim);
                 }
-                HeadStore store = HeadStore.builder().keyDim(dim).valueDim(dim).build();
-                AttentionTree tree = AttentionTree.builder().store(store).settings(treeSettings()).build();
-                double insertSeconds = appendAll(tree, keyRows, valueRows);
-                List<TensorData> keySegments = tensors("keys", store.keySegments());
-                List<TensorData> valueSegments = tensors("values", store.valueSegments());
-                SplittableRandom queryRandom = new SplittableRandom(seed * 104729 + head);
-                for (int i = 0; i < warmup; i++) {
-                    float[] query = corpusKeys != null ? corpusKeys.queries[queries + i] : source.query(n, queryRandom);
-                    warmupQueries[i][head] = query;
-                    // Also compiles the search before head 0's search-only figures are measured.
-                    tree.attend(query, scale, params);
-                    dense.runSegments(queryTensor(query), keySegments, valueSegments, scale);
-                }
-                List<float[]> timed = new ArrayList<>();
-                for (int i = 0; i < queries; i++) {
-                    float[] query = corpusKeys != null ? corpusKeys.queries[i] : source.query(n, queryRandom);
-                    timed.add(query);
-                    timedQueries[i][head] = query;
-                    // The brute-force top-k (the recall reference) also sweeps the caches before the timed run.
-                    exactTopK[i][head] = bruteForceTopK(keyRows, query);
-                    long start = System.nanoTime();
-                    exactOutputs[i][head] = dense.runSegments(queryTensor(query), keySegments, valueSegments, scale);
-                    exactNanos[i] += System.nanoTime() - start;
-                }
+                double insertSeconds = full.addHead(head, keyRows, valueRows, source, corpusKeys, dense, scale, params);
                 if (head == 0) {
-                    measureHeadZero(result, tree, store, keyRows, timed, params, insertSeconds);
+                    measureHeadZero(result, full.trees.get(0), keyRows, full.timedQueries(0), params, insertSeconds);
                 }
-                trees.add(tree);
+                if (baseline != null) {
+                    // The first keys of the same head, queried as a run with --n baselineN would query them.
+                    baseline.addHead(head, keyRows, valueRows, source, corpusKeys, dense, scale, params);
+                }
                 System.err.printf("head %d/%d built and measured exactly%n", head + 1, heads);
             }
         }
 
-        // Tree attention as a server runs it: every head resident, one token's query over all heads.
-        double[] treeNanos = new double[queries];
-        double[] parallelNanos = new double[queries];
-        double recallSum = 0;
-        double errorSum = 0;
+        // Tree attention as a server runs it: every head resident, one token's query over all heads. With
+        // a baseline, its trees and the full ones take turns in blocks of queries, the first of each
+        // round alternating, so that both sizes see the same minutes of a machine whose speed drifts.
         ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, treeThreads - 1));
+        List<Double> growthByBlock = new ArrayList<>();
         try {
-            MultiHeadAttention serial = MultiHeadAttention.builder().trees(trees).build();
-            MultiHeadAttention parallel = MultiHeadAttention.builder().trees(trees).executor(pool, treeThreads).build();
-            for (int i = 0; i < warmup; i++) {
-                serial.attend(warmupQueries[i], scale, params);
-                parallel.attend(warmupQueries[i], scale, params);
+            full.startAttending(pool, scale, params);
+            if (baseline != null) {
+                baseline.startAttending(pool, scale, params);
             }
-            for (int i = 0; i < queries; i++) {
-                bruteForceTopK(keyRows, timedQueries[i][0]);
-                long start = System.nanoTime();
-                AttentionResult[] attended = serial.attend(timedQueries[i], scale, params);
-                treeNanos[i] = System.nanoTime() - start;
-                bruteForceTopK(keyRows, timedQueries[i][0]);
-                start = System.nanoTime();
-                AttentionResult[] attendedInParallel = parallel.attend(timedQueries[i], scale, params);
-                parallelNanos[i] = System.nanoTime() - start;
-                for (int head = 0; head < heads; head++) {
-                    // Equal up to rounding: code compiled between the two calls may round exp differently.
-                    double difference = relativeError(attendedInParallel[head].output(), attended[head].output());
-                    if (difference > 1e-4) {
-                        throw new IllegalStateException("head " + head + " attends differently on " + treeThreads
-                                + " threads than on one: relative difference " + difference);
-                    }
-                    recallSum += recall(exactTopK[i][head], attended[head].positions());
-                    errorSum += relativeError(attended[head].output(), exactOutputs[i][head]);
+            int block = baseline == null ? queries : GROWTH_BLOCK;
+            for (int from = 0; from < queries; from += block) {
+                int to = Math.min(queries, from + block);
+                if (baseline == null) {
+                    full.attend(from, to, keyRows, scale, params);
+                    continue;
                 }
+                boolean baselineFirst = from / block % 2 == 0;
+                (baselineFirst ? baseline : full).attend(from, to, keyRows, scale, params);
+                (baselineFirst ? full : baseline).attend(from, to, keyRows, scale, params);
+                growthByBlock.add(median(Arrays.copyOfRange(full.treeNanos, from, to))
+                        / median(Arrays.copyOfRange(baseline.treeNanos, from, to)));
             }
         } finally {
             pool.shutdown();
         }
-        int measured = heads * queries;
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("n", n);
         out.put("heads", heads);
         out.put("dim", dim);
         out.put("k", k);
         out.put("keys", keys);
-        out.put("exact_ms", median(exactNanos) / 1e6);
-        out.put("tree_ms", median(treeNanos) / 1e6);
+        out.put("exact_ms", median(full.exactNanos) / 1e6);
+        out.put("tree_ms", median(full.treeNanos) / 1e6);
         out.put("tree_threads", 1);
-        out.put("tree_ms_parallel", median(parallelNanos) / 1e6);
+        out.put("tree_ms_parallel", median(full.parallelNanos) / 1e6);
         out.put("tree_parallel_threads", treeThreads);
-        out.put("recall_at_k", recallSum / measured);
-        out.put("rel_error", errorSum / measured);
+        out.put("recall_at_k", full.meanRecall());
+        out.put("rel_error", full.meanRelativeError());
+        if (baseline != null) {
+            Map<String, Object> base = new LinkedHashMap<>();
+            base.put("n", baselineN);
+            base.put("exact_ms", median(baseline.exactNanos) / 1e6);
+            base.put("tree_ms", median(baseline.treeNanos) / 1e6);
+            base.put("tree_ms_parallel", median(baseline.parallelNanos) / 1e6);
+            base.put("recall_at_k", baseline.meanRecall());
+            base.put("rel_error", baseline.meanRelativeError());
+            out.put("baseline", base);
+            out.put("tree_growth", median(full.treeNanos) / median(baseline.treeNanos));
+            out.put("tree_growth_parallel", median(full.parallelNanos) / median(baseline.parallelNanos));
+            out.put("tree_growth_by_block", growthByBlock);
+        }
         out.putAll(result);
         out.put("queries", queries);
         out.put("seed", seed);
@@ -238,7 +238,109 @@ public final class AttentionBenchmark implements Callable<Integer> {
         return 0;
     }
 
-    private void measureHeadZero(Map<String, Object> result, AttentionTree tree, HeadStore store, float[] keyRows,
+    /**
+     * The trees of every head over the first {@code size} keys, and what is measured on them: their
+     * queries, the exact answers (top-k and dense output, timed) and the tree's times and quality.
+     */
+    private final class TreeSet {
+        final int size;
+        final List<AttentionTree> trees = new ArrayList<>();
+        final float[][][] warmupQueries = new float[warmup][heads][];
+        final float[][][] timedQueries = new float[queries][heads][];
+        final long[][][] exactTopK = new long[queries][heads][];
+        final float[][][] exactOutputs = new float[queries][heads][];
+        final double[] exactNanos = new double[queries];
+        final double[] treeNanos = new double[queries];
+        final double[] parallelNanos = new double[queries];
+        private double recallSum;
+        private double errorSum;
+        private MultiHeadAttention serial;
+        private MultiHeadAttention parallel;
+
+        TreeSet(int size) {
+            this.size = size;
+        }
+
+        /** Builds head {@code head} over the first {@link #size} rows and times its queries exactly; returns the insert seconds. */
+        double addHead(int head, float[] keyRows, float[] valueRows, SyntheticKeys source, CorpusKeys corpusKeys,
+                DenseAttention dense, float scale, SearchParams params) throws Exception {
+            HeadStore store = HeadStore.builder().keyDim(dim).valueDim(dim).build();
+            AttentionTree tree = AttentionTree.builder().store(store).settings(treeSettings()).build();
+            double insertSeconds = appendAll(tree, keyRows, valueRows, size);
+            List<TensorData> keySegments = tensors("keys", store.keySegments());
+            List<TensorData> valueSegments = tensors("values", store.valueSegments());
+            SplittableRandom queryRandom = new SplittableRandom(seed * 104729 + head);
+            for (int i = 0; i < warmup; i++) {
+                float[] query = corpusKeys != null ? corpusKeys.queries[queries + i] : source.query(size, queryRandom);
+                warmupQueries[i][head] = query;
+                // Also compiles the search before head 0's search-only figures are measured.
+                tree.attend(query, scale, params);
+                dense.runSegments(queryTensor(query), keySegments, valueSegments, scale);
+            }
+            for (int i = 0; i < queries; i++) {
+                float[] query = corpusKeys != null ? corpusKeys.queries[i] : source.query(size, queryRandom);
+                timedQueries[i][head] = query;
+                // The brute-force top-k (the recall reference) also sweeps the caches before the timed run.
+                exactTopK[i][head] = bruteForceTopK(keyRows, size, query);
+                long start = System.nanoTime();
+                exactOutputs[i][head] = dense.runSegments(queryTensor(query), keySegments, valueSegments, scale);
+                exactNanos[i] += System.nanoTime() - start;
+            }
+            trees.add(tree);
+            return insertSeconds;
+        }
+
+        List<float[]> timedQueries(int head) {
+            return Arrays.stream(timedQueries).map(perHead -> perHead[head]).toList();
+        }
+
+        void startAttending(ExecutorService pool, float scale, SearchParams params) {
+            serial = MultiHeadAttention.builder().trees(trees).build();
+            parallel = MultiHeadAttention.builder().trees(trees).executor(pool, treeThreads).build();
+            for (int i = 0; i < warmup; i++) {
+                serial.attend(warmupQueries[i], scale, params);
+                parallel.attend(warmupQueries[i], scale, params);
+            }
+        }
+
+        /**
+         * Times timed queries {@code from .. to} over all heads, on one thread and on {@code --tree-threads},
+         * each after a sweep of the caches over this set's keys (the recall reference's scan), and checks
+         * both against each other and the exact answers.
+         */
+        void attend(int from, int to, float[] keyRows, float scale, SearchParams params) {
+            for (int i = from; i < to; i++) {
+                bruteForceTopK(keyRows, size, timedQueries[i][0]);
+                long start = System.nanoTime();
+                AttentionResult[] attended = serial.attend(timedQueries[i], scale, params);
+                treeNanos[i] = System.nanoTime() - start;
+                bruteForceTopK(keyRows, size, timedQueries[i][0]);
+                start = System.nanoTime();
+                AttentionResult[] attendedInParallel = parallel.attend(timedQueries[i], scale, params);
+                parallelNanos[i] = System.nanoTime() - start;
+                for (int head = 0; head < heads; head++) {
+                    // Equal up to rounding: code compiled between the two calls may round exp differently.
+                    double difference = relativeError(attendedInParallel[head].output(), attended[head].output());
+                    if (difference > 1e-4) {
+                        throw new IllegalStateException("head " + head + " attends differently on " + treeThreads
+                                + " threads than on one: relative difference " + difference);
+                    }
+                    recallSum += recall(exactTopK[i][head], attended[head].positions());
+                    errorSum += relativeError(attended[head].output(), exactOutputs[i][head]);
+                }
+            }
+        }
+
+        double meanRecall() {
+            return recallSum / (heads * queries);
+        }
+
+        double meanRelativeError() {
+            return errorSum / (heads * queries);
+        }
+    }
+
+    private void measureHeadZero(Map<String, Object> result, AttentionTree tree, float[] keyRows,
             List<float[]> timed, SearchParams params, double insertSeconds) {
         double[] searchNanos = new double[timed.size()];
         double treeRecall = 0;
@@ -246,7 +348,7 @@ public final class AttentionBenchmark implements Callable<Integer> {
             long start = System.nanoTime();
             long[] found = tree.search(timed.get(i), params).positions();
             searchNanos[i] = System.nanoTime() - start;
-            treeRecall += recall(bruteForceTopK(keyRows, timed.get(i)), found);
+            treeRecall += recall(bruteForceTopK(keyRows, n, timed.get(i)), found);
         }
         result.put("tree_ms_per_head", median(searchNanos) / 1e6);
         result.put("tree_recall_per_head", treeRecall / timed.size());
@@ -263,7 +365,7 @@ public final class AttentionBenchmark implements Callable<Integer> {
                 long start = System.nanoTime();
                 long[] found = baseline.search(searcher, timed.get(i), k);
                 jvectorNanos[i] = System.nanoTime() - start;
-                jvectorRecall += recall(bruteForceTopK(keyRows, timed.get(i)), found);
+                jvectorRecall += recall(bruteForceTopK(keyRows, n, timed.get(i)), found);
             }
             result.put("jvector_ms_per_head", median(jvectorNanos) / 1e6);
             result.put("jvector_recall", jvectorRecall / timed.size());
@@ -275,7 +377,7 @@ public final class AttentionBenchmark implements Callable<Integer> {
             result.put("insert_per_s", n / insertSeconds);
         }
         long raw = 2L * dim * Float.BYTES;
-        result.put("bytes_per_key", (double) (store.allocatedBytes() + tree.treeBytes()) / n);
+        result.put("bytes_per_key", (double) (tree.store().allocatedBytes() + tree.treeBytes()) / n);
         result.put("raw_bytes_per_key", raw);
     }
 
@@ -295,10 +397,7 @@ public final class AttentionBenchmark implements Callable<Integer> {
         AttentionTree tree = AttentionTree.builder()
                 .store(HeadStore.builder().keyDim(dim).valueDim(dim).build())
                 .build();
-        int saved = n;
-        n = count;
-        appendAll(tree, keyRows, valueRows);
-        n = saved;
+        appendAll(tree, keyRows, valueRows, count);
     }
 
     /**
@@ -318,7 +417,7 @@ public final class AttentionBenchmark implements Callable<Integer> {
                 long start = System.nanoTime();
                 long[] found = tree.search(timed.get(i), narrower).positions();
                 nanos[i] = System.nanoTime() - start;
-                recall += recall(bruteForceTopK(keyRows, timed.get(i)), found);
+                recall += recall(bruteForceTopK(keyRows, n, timed.get(i)), found);
             }
             point.put("beam", candidate);
             point.put("ms_per_head", median(nanos) / 1e6);
@@ -335,11 +434,11 @@ public final class AttentionBenchmark implements Callable<Integer> {
         return IntStream.concat(IntStream.of(BEAMS_AT_RECALL).filter(b -> b < beam), IntStream.of(beam)).toArray();
     }
 
-    private double appendAll(AttentionTree tree, float[] keyRows, float[] valueRows) {
+    private double appendAll(AttentionTree tree, float[] keyRows, float[] valueRows, int count) {
         float[] key = new float[dim];
         float[] value = new float[dim];
         long start = System.nanoTime();
-        for (int t = 0; t < n; t++) {
+        for (int t = 0; t < count; t++) {
             System.arraycopy(keyRows, t * dim, key, 0, dim);
             System.arraycopy(valueRows, t * dim, value, 0, dim);
             tree.append(key, value);
@@ -367,22 +466,22 @@ public final class AttentionBenchmark implements Callable<Integer> {
         return TensorData.floats("queries", query, 1, dim);
     }
 
-    /** The exact top-k positions by a plain scan, higher score first, lower position on ties. */
-    private long[] bruteForceTopK(float[] keyRows, float[] query) {
-        int size = Math.min(k, n);
+    /** The exact top-k positions among the first {@code count} keys by a plain scan, higher score first, lower position on ties. */
+    private long[] bruteForceTopK(float[] keyRows, int count, float[] query) {
+        int size = Math.min(k, count);
         // A min-heap of (score, position) holding the best seen; the root is the worst kept.
         float[] scores = new float[size];
         int[] positions = new int[size];
-        int count = 0;
-        for (int t = 0; t < n; t++) {
+        int kept = 0;
+        for (int t = 0; t < count; t++) {
             float score = 0;
             for (int d = 0; d < dim; d++) {
                 score += keyRows[t * dim + d] * query[d];
             }
-            if (count < size) {
-                scores[count] = score;
-                positions[count] = t;
-                siftUp(scores, positions, count++);
+            if (kept < size) {
+                scores[kept] = score;
+                positions[kept] = t;
+                siftUp(scores, positions, kept++);
             } else if (score > scores[0]) {
                 scores[0] = score;
                 positions[0] = t;
@@ -463,30 +562,33 @@ public final class AttentionBenchmark implements Callable<Integer> {
     }
 
     private void checkArguments() {
-        CommandLine.Model.CommandSpec spec = new CommandLine(this).getCommandSpec();
         if (n <= 0 || heads <= 0 || dim <= 0 || k <= 0 || queries <= 0 || warmup < 0 || treeThreads <= 0) {
-            throw new CommandLine.ParameterException(new CommandLine(spec), "--n, --heads, --dim, --k, --queries"
+            throw new CommandLine.ParameterException(spec.commandLine(), "--n, --heads, --dim, --k, --queries"
                     + " and --tree-threads must be positive and --warmup zero or more");
         }
+        if (baselineN < 0 || baselineN >= n) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--baseline-n must be 0 (no baseline) or a size below --n (" + n + "), got " + baselineN);
+        }
         if ((long) n * dim > Integer.MAX_VALUE - 8) {
-            throw new CommandLine.ParameterException(new CommandLine(spec),
+            throw new CommandLine.ParameterException(spec.commandLine(),
                     "--n x --dim must stay below 2^31 floats per head in this harness");
         }
         switch (keys) {
             case "synthetic" -> { }
             case "corpus" -> {
                 if (corpus == null || corpus.isEmpty()) {
-                    throw new CommandLine.ParameterException(new CommandLine(spec),
+                    throw new CommandLine.ParameterException(spec.commandLine(),
                             "--keys corpus needs --corpus FILE (a text file, e.g. ../shared/data/<book>.txt)");
                 }
                 for (Path file : corpus) {
                     if (!Files.isRegularFile(file)) {
-                        throw new CommandLine.ParameterException(new CommandLine(spec),
+                        throw new CommandLine.ParameterException(spec.commandLine(),
                                 "--corpus " + file + " is not a readable file");
                     }
                 }
             }
-            default -> throw new CommandLine.ParameterException(new CommandLine(spec),
+            default -> throw new CommandLine.ParameterException(spec.commandLine(),
                     "--keys must be synthetic or corpus, got '" + keys + "'");
         }
     }
