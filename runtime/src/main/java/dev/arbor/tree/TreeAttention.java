@@ -50,6 +50,15 @@ final class TreeAttention {
      */
     private static final double LIGHT_SUBTREE = 1e-5;
     /**
+     * An internal pruned subtree's summary is capped by its box bound ({@link #capByBoxes}) only when its
+     * uncapped mass is at least this fraction of the scanned keys' mass. On 1,048,576 synthetic keys (4
+     * heads, 100 queries) the cap from {@link #LIGHT_SUBTREE} up read 150 boxes per call, from 1e-3 up 8,
+     * and rel_error, recall and the subtrees refinement opened did not move (0.00724, 0.9884, 69.9 leaves +
+     * 49.0 internal per call either way): below that mass the box bound did not bind. At 65,536 keys about
+     * one box a call was read either way.
+     */
+    private static final double CAPPED_SHARE = 1e-3;
+    /**
      * At most this many pruned subtrees are opened after the search, largest expected error first: see
      * {@link #refine}.
      */
@@ -105,10 +114,15 @@ final class TreeAttention {
      * The benchmark at 12 heads, alternating with the floor at 5e-3, took 22.0 ms per query at 1M against
      * 30.6 in the same minutes (26.1 and 27.3 in earlier pairs), for rel_error 0.00812 against 0.00766.
      *
-     * At 65,536 keys (2 heads) 5e-3 opened 10 + 1, 1e-2 opens 3 + 1, and rel_error went from 0.00572 to
+     * At 65,536 keys (2 heads) 5e-3 opened 10 + 1, 1e-2 opened 3 + 1, and rel_error went from 0.00572 to
      * 0.00606. 2e-2 (23 + 31 at 1M, 2 heads) left 12-head rel_error at 0.0087-0.0089, too close to 0.01.
+     *
+     * <p>1.4e-2 against 1e-2 (4 heads, 100 queries, per head): 53 + 42 opened at 1M instead of 70 + 49
+     * (4,675 keys scored from codes instead of 6,116), 1.5 + 0.4 instead of 3.1 + 0.5 at 65,536. With 12
+     * heads rel_error 0.0081 instead of 0.0077 at 1M, 0.0057 instead of 0.0056 at 65,536; recall unchanged
+     * (0.9825, 0.9982). MiniLM at 262,144 (dim 384) is unchanged: recall 0.9156, rel_error 0.031.
      */
-    static final double REFINE_FLOOR = 1e-2;
+    static final double REFINE_FLOOR = 1.4e-2;
     /**
      * When the subtrees refinement opened held at least this share of the estimated softmax mass, the
      * estimate is taken again with their children's summaries and their scored keys instead, and
@@ -296,7 +310,7 @@ final class TreeAttention {
         float[] logErrors = new float[logits.length];
         boolean[] opened = new boolean[logits.length];
         float logScanned = logScannedMass(scale, retrieval, 0);
-        float cappedAbove = logScanned + (float) Math.log(LIGHT_SUBTREE);
+        float cappedAbove = logScanned + (float) Math.log(CAPPED_SHARE);
         for (int i = 0; i < initial; i++) {
             logits[i] = summaryLogit(query, scale, retrieval, i);
         }
@@ -567,15 +581,14 @@ final class TreeAttention {
      * rel_error unchanged to six digits at 262,144 synthetic and MiniLM keys without it), while reading its
      * box, 2·dim floats far from the other nodes', was about a tenth of an attention call (most pruned
      * subtrees are leaves). Nor is the box of an internal subtree read when its uncapped mass is below
-     * {@link #LIGHT_SUBTREE} of the scanned keys' mass ({@code cappedAbove}, a log mass): the cap only
-     * lowers a logit, so the subtree is light either way, and {@link #attend} sums such subtrees with the
-     * root's mean value. On 262,144 synthetic keys (2 heads, 100 queries) that skipped 228 of 266 box reads
-     * per call, and rel_error and recall did not move in seven digits (0.0067631, 0.99445; no cap at all
-     * gave the same).
+     * {@link #CAPPED_SHARE} of the scanned keys' mass ({@code cappedAbove}, a log mass), where the cap did
+     * not bind. (With {@link #LIGHT_SUBTREE} there, 262,144 synthetic keys, 2 heads, 100 queries: 228 of
+     * 266 box reads per call skipped, rel_error and recall unmoved in seven digits, 0.0067631 and 0.99445;
+     * no cap at all gave the same.)
      *
      * <p>The boxes to read are listed first and touched all at once (see {@link TreeNodes#touchBoxes}): on
-     * 1,048,576 synthetic keys a call reads about 150, and reading each as its subtree came up stalled on
-     * every one.
+     * 1,048,576 synthetic keys a call read about 150 when they were capped from {@link #LIGHT_SUBTREE} up,
+     * and reading each as its subtree came up stalled on every one.
      */
     private void capByBoxes(float[] query, float scale, Retrieval retrieval, float[] logits, int from, int to,
             float cappedAbove) {
