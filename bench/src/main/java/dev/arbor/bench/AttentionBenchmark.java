@@ -149,8 +149,8 @@ public final class AttentionBenchmark implements Callable<Integer> {
         }
         float[] keyRows = corpusKeys != null ? corpusKeys.keys : new float[n * dim];
         float[] valueRows = corpusKeys != null ? corpusKeys.keys : new float[n * dim];
-        TreeSet full = new TreeSet(n);
-        TreeSet baseline = baselineN > 0 ? new TreeSet(baselineN) : null;
+        MeasuredTrees full = new MeasuredTrees(n);
+        MeasuredTrees baseline = baselineN > 0 ? new MeasuredTrees(baselineN) : null;
         SessionFactory sessions = new SessionFactory(SessionSettings.builder().intraOpThreads(2).build());
         try (DenseAttention dense = DenseAttention.open(sessions)) {
             warmUpInserts();
@@ -242,7 +242,7 @@ public final class AttentionBenchmark implements Callable<Integer> {
      * The trees of every head over the first {@code size} keys, and what is measured on them: their
      * queries, the exact answers (top-k and dense output, timed) and the tree's times and quality.
      */
-    private final class TreeSet {
+    private final class MeasuredTrees {
         final int size;
         final List<AttentionTree> trees = new ArrayList<>();
         final float[][][] warmupQueries = new float[warmup][heads][];
@@ -257,7 +257,7 @@ public final class AttentionBenchmark implements Callable<Integer> {
         private MultiHeadAttention serial;
         private MultiHeadAttention parallel;
 
-        TreeSet(int size) {
+        MeasuredTrees(int size) {
             this.size = size;
         }
 
