@@ -452,6 +452,24 @@ final class TreeNodes {
     }
 
     /**
+     * Loads one element of each cache line {@link #fineSpread} reads for the nodes {@code nodeIds[order[0 ..
+     * count)]} (their further directions, direction scales, projection sums and squares, key count), in
+     * one loop of independent loads, before their spreads are taken one by one.
+     */
+    void touchFineSpreads(int[] nodeIds, int[] order, int count) {
+        float sum = 0;
+        for (int rank = 0; rank < count; rank++) {
+            int node = nodeIds[order[rank]];
+            int slot = node * directionCount + PrincipalDirections.RANKED;
+            sum += directionScales[slot] + projectionSums[slot] + projectionSquares[slot] + keyCount[node];
+            for (int j = slot * keyDim, end = (node + 1) * directionCount * keyDim; j < end; j += LINE_BYTES) {
+                sum += directions[j];
+            }
+        }
+        touched = (int) sum;
+    }
+
+    /**
      * The standard deviation of q·k over the node's keys from all its directions, given {@code spread}
      * from {@link #moments}, which reads only the {@link PrincipalDirections#RANKED} first: along each
      * further direction u of variance λ, the sketch counted λ·Σ_d q_d²·u_d² as if the dimensions were

@@ -230,6 +230,7 @@ final class TreeSearcher {
         }
         float[] weights = new float[PrincipalDirections.COUNT];
         float[] best = new float[count];
+        nodes.touchFineSpreads(children, order, count);
         for (int rank = 0; rank < count; rank++) {
             int i = order[rank];
             spreads[i] = nodes.fineSpread(query, squares, children[i], spreads[i], weights);
