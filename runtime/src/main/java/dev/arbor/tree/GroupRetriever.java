@@ -800,7 +800,7 @@ final class GroupRetriever {
             Arrays.fill(taken, 0, count, 0);
             int kept = 0;
             for (int i = 0; i < count; i++) {
-                long item = sortable(scores[i], i);
+                long item = ScoreOrder.key(scores[i], i);
                 if (kept < keep) {
                     heap[kept] = item;
                     siftUpWorst(kept++);
@@ -811,7 +811,7 @@ final class GroupRetriever {
             }
             Arrays.sort(heap, 0, kept);
             for (int rank = 0; rank < kept; rank++) {
-                int i = (int) heap[rank];
+                int i = ScoreOrder.index(heap[rank]);
                 best[rank] = i;
                 taken[i] = 1;
             }
@@ -851,20 +851,13 @@ final class GroupRetriever {
             heap[i] = item;
         }
 
-        /** Sortable bits of -score in the high word, the index in the low word: smallest is best. */
-        private static long sortable(float score, int i) {
-            int bits = Float.floatToIntBits(-score);
-            bits ^= (bits >> 31) & 0x7fffffff;
-            return ((long) bits << 32) | i;
-        }
-
         /** Readies the first {@code count} scores for {@link #nextBest}: a heap, built in linear time. */
         void rank(float[] scores, int count) {
             if (heap.length < count) {
                 heap = new long[Math.max(count, 2 * heap.length)];
             }
             for (int i = 0; i < count; i++) {
-                heap[i] = sortable(scores[i], i);
+                heap[i] = ScoreOrder.key(scores[i], i);
             }
             heapSize = count;
             for (int i = count / 2 - 1; i >= 0; i--) {
@@ -880,7 +873,7 @@ final class GroupRetriever {
             long best = heap[0];
             heap[0] = heap[--heapSize];
             siftDown(0);
-            return (int) best;
+            return ScoreOrder.index(best);
         }
 
         private void siftDown(int i) {

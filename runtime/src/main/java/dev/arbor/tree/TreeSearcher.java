@@ -412,40 +412,28 @@ final class TreeSearcher {
     private static int[] byScoreDescending(float[] scores, int count) {
         long[] keyed = new long[count];
         for (int i = 0; i < count; i++) {
-            // Sortable bits of -score in the high word, the index in the low word: one primitive sort.
-            keyed[i] = ((long) descendingBits(scores[i]) << 32) | i;
+            keyed[i] = ScoreOrder.key(scores[i], i);
         }
         Arrays.sort(keyed);
         int[] order = new int[count];
         for (int i = 0; i < count; i++) {
-            order[i] = (int) keyed[i];
+            order[i] = ScoreOrder.index(keyed[i]);
         }
         return order;
-    }
-
-    /** Bits of -score whose signed int order is the float order: ascending bits, descending scores. */
-    private static int descendingBits(float score) {
-        int bits = Float.floatToIntBits(-score);
-        return bits ^ ((bits >> 31) & 0x7fffffff);
-    }
-
-    /** The inverse of {@link #descendingBits}. */
-    private static float scoreOf(int descendingBits) {
-        return -Float.intBitsToFloat(descendingBits ^ ((descendingBits >> 31) & 0x7fffffff));
     }
 
     /** Best score first, lower position first on ties ({@link TopK#better}). */
     private static SearchResult sorted(int[] positions, float[] scores, int count) {
         long[] keyed = new long[count];
         for (int i = 0; i < count; i++) {
-            keyed[i] = ((long) descendingBits(scores[i]) << 32) | positions[i];
+            keyed[i] = ScoreOrder.key(scores[i], positions[i]);
         }
         Arrays.sort(keyed);
         long[] sortedPositions = new long[count];
         float[] sortedScores = new float[count];
         for (int i = 0; i < count; i++) {
-            sortedPositions[i] = (int) keyed[i];
-            sortedScores[i] = scoreOf((int) (keyed[i] >>> 32));
+            sortedPositions[i] = ScoreOrder.index(keyed[i]);
+            sortedScores[i] = ScoreOrder.score(keyed[i]);
         }
         return new SearchResult(sortedPositions, sortedScores);
     }
