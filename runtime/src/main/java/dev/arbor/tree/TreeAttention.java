@@ -360,10 +360,13 @@ final class TreeAttention {
         }
         // A subtree of smaller expected error than the maxRefinedSubtrees-th largest is never opened: one
         // of those larger ones is always still queued. Nor is one below the refinement floor. So only
-        // those at least as large as both are queued.
-        float heaviestErrors = lightestOfHeaviest(Arrays.copyOf(logErrors, initial), maxRefinedSubtrees);
+        // those at least as large as both are queued. Where no more than maxRefinedSubtrees reach the
+        // floor, the floor alone queues the same ones, and their selection is skipped.
         float logFloor = (float) Math.log(REFINE_FLOOR);
         float logEstimated = logEstimatedMass(logScanned, Arrays.copyOf(logMasses, initial));
+        float heaviestErrors = countAtLeast(logErrors, initial, logEstimated + logFloor) > maxRefinedSubtrees
+                ? lightestOfHeaviest(Arrays.copyOf(logErrors, initial), maxRefinedSubtrees)
+                : Float.NEGATIVE_INFINITY;
         float smallest = Math.max(heaviestErrors, logEstimated + logFloor);
         NodeQueue worst = new NodeQueue();
         for (int i = 0; i < initial; i++) {
@@ -529,6 +532,17 @@ final class TreeAttention {
             total += weight;
         }
         return top + (float) Math.log(total);
+    }
+
+    /** How many of the first {@code count} values are at least {@code least}. */
+    private static int countAtLeast(float[] values, int count, float least) {
+        int at = 0;
+        for (int i = 0; i < count; i++) {
+            if (values[i] >= least) {
+                at++;
+            }
+        }
+        return at;
     }
 
     /** The {@code rank}-th largest value, or -∞ when there are fewer values. */
