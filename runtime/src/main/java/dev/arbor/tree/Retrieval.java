@@ -22,6 +22,12 @@ final class Retrieval {
     int[] scannedLeafEnds = new int[16];
     int scannedLeafCount;
     int[] prunedNodes = new int[16];
+    /**
+     * Each pruned subtree's parent, a node the search descended through: attention adds a light subtree
+     * with its parent's mean value ({@link LightSubtrees}), and the search has the parent at hand where
+     * the node arrays' parent links would be one more cold read per subtree.
+     */
+    int[] prunedParents = new int[16];
     /** Mean of q·k over each pruned subtree, or NaN where the search did not compute it. */
     float[] prunedMeans = new float[16];
     /** Var(q·k) over each pruned subtree, or NaN where the search did not compute it. */
@@ -67,17 +73,19 @@ final class Retrieval {
     }
 
     /** A subtree pruned without its score statistics (exact search prunes on box bounds alone). */
-    void addPruned(int node) {
-        addPruned(node, Float.NaN, Float.NaN);
+    void addPruned(int node, int parent) {
+        addPruned(node, parent, Float.NaN, Float.NaN);
     }
 
-    void addPruned(int node, float meanScore, float variance) {
+    void addPruned(int node, int parent, float meanScore, float variance) {
         if (prunedCount == prunedNodes.length) {
             prunedNodes = Arrays.copyOf(prunedNodes, prunedCount * 2);
+            prunedParents = Arrays.copyOf(prunedParents, prunedCount * 2);
             prunedMeans = Arrays.copyOf(prunedMeans, prunedCount * 2);
             prunedVariances = Arrays.copyOf(prunedVariances, prunedCount * 2);
         }
         prunedNodes[prunedCount] = node;
+        prunedParents[prunedCount] = parent;
         prunedMeans[prunedCount] = meanScore;
         prunedVariances[prunedCount++] = variance;
     }
@@ -88,6 +96,7 @@ final class Retrieval {
         for (int i = 0; i < prunedCount; i++) {
             if (!removed[i]) {
                 prunedNodes[kept] = prunedNodes[i];
+                prunedParents[kept] = prunedParents[i];
                 prunedMeans[kept] = prunedMeans[i];
                 prunedVariances[kept++] = prunedVariances[i];
             }

@@ -43,16 +43,43 @@ final class TreeAttention {
     private static final double LIGHT = 5e-5;
     /**
      * A pruned subtree whose estimated mass is below this fraction of the estimated softmax mass does
-     * not read its value sum (a random access into the node arrays): its mass is taken with the mean
-     * value of the whole tree. On 1,048,576 synthetic keys about half the pruned subtrees are that light
-     * and together hold under 1e-4 of the mass; the relative error did not move (0.00977 either way, 4
-     * heads), while the coarse terms took 0.16 instead of 0.40 ms.
+     * not read its value sum (a random access into the node arrays): its mass is taken with its parent's
+     * mean value ({@link LightSubtrees}), a node the search descended through, so light siblings share one
+     * read. Measured on synthetic keys (4 heads, 100 queries, one JVM; value sums read per head and call,
+     * light subtrees' parents included, rel_error at 1,048,576 and at 65,536 keys; with the rule for
+     * {@link #LIGHT_PARENT} where a row says so):
+     *
+     * <table>
+     * <caption>Light subtrees and the value they are added with</caption>
+     * <tr><th>fraction, stand-in</th><th>reads 1M</th><th>65K</th><th>rel_error 1M</th><th>65K</th></tr>
+     * <tr><td>1e-5, root</td><td>474</td><td>110</td><td>0.00729</td><td>0.00535</td></tr>
+     * <tr><td>1e-4, root</td><td>200</td><td>52</td><td>0.00873</td><td>0.00545</td></tr>
+     * <tr><td>1e-4, ancestor of level 2 or above</td><td>267</td><td>60</td><td>0.00788</td><td>0.00543</td></tr>
+     * <tr><td>1e-4, ancestor one level below the root</td><td>211</td><td>60</td><td>0.00852</td><td>0.00543</td></tr>
+     * <tr><td>1e-4, parent</td><td>338</td><td>108</td><td>0.00728</td><td>0.00536</td></tr>
+     * <tr><td>1e-4, parent, {@link #LIGHT_PARENT}</td><td>286</td><td>74</td><td>0.00728</td><td>0.00536</td></tr>
+     * <tr><td>1e-4, parent, 1e-4 for light parents</td><td>237</td><td>60</td><td>0.00733</td><td>0.00536</td></tr>
+     * <tr><td>2e-4, parent, {@link #LIGHT_PARENT}</td><td>221</td><td>64</td><td>0.00740</td><td>0.00539</td></tr>
+     * <tr><td>3e-4, parent</td><td>240</td><td>93</td><td>0.00757</td><td>0.00542</td></tr>
+     * <tr><td>1e-3, parent</td><td>183</td><td>88</td><td>0.00886</td><td>0.00555</td></tr>
+     * </table>
+     *
+     * The nearer the stand-in, the closer its mean value: the root's, as before, or a high ancestor's cost
+     * a tenth or more of rel_error at 1e-4. Counts per call at 1M: 1,352 pruned subtrees, 1,135 of them
+     * light at 1e-4 under about 140 parents.
      */
-    private static final double LIGHT_SUBTREE = 1e-5;
+    static final double LIGHT_SUBTREE = 1e-4;
+    /**
+     * A parent whose light children ({@link #LIGHT_SUBTREE}) weigh less than this fraction of the estimated
+     * softmax mass together does not read its value sum either: their mass is taken with the root's mean
+     * value. At 1,048,576 keys 52 of 138 parents per call were that light (4 heads), and rel_error did not
+     * move in five digits at either size (see the table at {@link #LIGHT_SUBTREE}).
+     */
+    static final double LIGHT_PARENT = 1e-5;
     /**
      * An internal pruned subtree's summary is capped by its box bound ({@link #capByBoxes}) only when its
      * uncapped mass is at least this fraction of the scanned keys' mass. On 1,048,576 synthetic keys (4
-     * heads, 100 queries) the cap from {@link #LIGHT_SUBTREE} up read 150 boxes per call, from 1e-3 up 8,
+     * heads, 100 queries) the cap from 1e-5 up (then {@link #LIGHT_SUBTREE}) read 150 boxes per call, from 1e-3 up 8,
      * and rel_error, recall and the subtrees refinement opened did not move (0.00724, 0.9884, 69.9 leaves +
      * 49.0 internal per call either way): below that mass the box bound did not bind. At 65,536 keys about
      * one box a call was read either way.
@@ -243,9 +270,10 @@ final class TreeAttention {
         fine.flushRows();
         double denominator = fine.denominator;
         double lightSubtree = LIGHT_SUBTREE * total;
-        double lightSubtreeMass = 0;
-        // The subtrees whose value sums are read are listed first, their sums touched all at once
-        // (see TreeNodes#touchValueSums), then added.
+        double lightParent = LIGHT_PARENT * total;
+        LightSubtrees lightSubtrees = new LightSubtrees();
+        // The subtrees whose value sums are read, and the light subtrees' parents, are listed first, their
+        // sums touched all at once (see TreeNodes#touchValueSums), then added.
         int[] heavy = new int[prunedCount];
         int[] heavyNodes = new int[prunedCount];
         int heavyCount = 0;
@@ -260,13 +288,18 @@ final class TreeAttention {
                 continue;
             }
             if (mass < lightSubtree && removedAt[i] == null) {
-                lightSubtreeMass += mass;
+                lightSubtrees.add(retrieval.prunedParents[i], mass);
                 continue;
             }
             heavyNodes[heavyCount] = retrieval.prunedNodes[i];
             heavy[heavyCount++] = i;
         }
-        nodes.touchValueSums(heavyNodes, heavyCount);
+        // A parent whose light children are light together adds them with the root's mean value. The
+        // other parents go after the heavy subtrees (each has a light child, so they fit), touched in the
+        // same loop.
+        double rootMass = lightSubtrees.removeLighterThan(lightParent);
+        System.arraycopy(lightSubtrees.parents(), 0, heavyNodes, heavyCount, lightSubtrees.count());
+        nodes.touchValueSums(heavyNodes, heavyCount + lightSubtrees.count());
         for (int h = 0; h < heavyCount; h++) {
             int i = heavy[h];
             float weight = coarseWeights[i];
@@ -276,7 +309,13 @@ final class TreeAttention {
             }
             flush(fine.partial, fine.output);
         }
-        addLight(nodes.root, lightSubtreeMass, fine.partial);
+        for (int p = 0; p < lightSubtrees.count(); p++) {
+            addLight(lightSubtrees.parent(p), lightSubtrees.mass(p), fine.partial);
+            if ((p + 1) % FLUSH == 0) {
+                flush(fine.partial, fine.output);
+            }
+        }
+        addLight(nodes.root, rootMass, fine.partial);
         flush(fine.partial, fine.output);
 
         float[] result = new float[valueDim];
@@ -321,10 +360,13 @@ final class TreeAttention {
         }
         // A subtree of smaller expected error than the maxRefinedSubtrees-th largest is never opened: one
         // of those larger ones is always still queued. Nor is one below the refinement floor. So only
-        // those at least as large as both are queued.
-        float heaviestErrors = lightestOfHeaviest(Arrays.copyOf(logErrors, initial), maxRefinedSubtrees);
+        // those at least as large as both are queued. Where no more than maxRefinedSubtrees reach the
+        // floor, the floor alone queues the same ones, and their selection is skipped.
         float logFloor = (float) Math.log(REFINE_FLOOR);
         float logEstimated = logEstimatedMass(logScanned, Arrays.copyOf(logMasses, initial));
+        float heaviestErrors = countAtLeast(logErrors, initial, logEstimated + logFloor) > maxRefinedSubtrees
+                ? lightestOfHeaviest(Arrays.copyOf(logErrors, initial), maxRefinedSubtrees)
+                : Float.NEGATIVE_INFINITY;
         float smallest = Math.max(heaviestErrors, logEstimated + logFloor);
         NodeQueue worst = new NodeQueue();
         for (int i = 0; i < initial; i++) {
@@ -358,7 +400,7 @@ final class TreeAttention {
                     // The child's moments from its int8 sketch, as the beam ranks nodes: a quarter of the
                     // bytes of its fp32 sums, and fp32 moments for every pruned subtree did not lower the error.
                     nodes.moments(query, child, mean, spread, 0);
-                    retrieval.addPruned(child, mean[0], spread[0] * spread[0]);
+                    retrieval.addPruned(child, node, mean[0], spread[0] * spread[0]);
                     int added = retrieval.prunedCount - 1;
                     if (added == logits.length) {
                         logits = Arrays.copyOf(logits, added * 2);
@@ -492,6 +534,17 @@ final class TreeAttention {
         return top + (float) Math.log(total);
     }
 
+    /** How many of the first {@code count} values are at least {@code least}. */
+    private static int countAtLeast(float[] values, int count, float least) {
+        int at = 0;
+        for (int i = 0; i < count; i++) {
+            if (values[i] >= least) {
+                at++;
+            }
+        }
+        return at;
+    }
+
     /** The {@code rank}-th largest value, or -∞ when there are fewer values. */
     private static float lightestOfHeaviest(float[] values, int rank) {
         if (rank == 0) {
@@ -582,12 +635,12 @@ final class TreeAttention {
      * box, 2·dim floats far from the other nodes', was about a tenth of an attention call (most pruned
      * subtrees are leaves). Nor is the box of an internal subtree read when its uncapped mass is below
      * {@link #CAPPED_SHARE} of the scanned keys' mass ({@code cappedAbove}, a log mass), where the cap did
-     * not bind. (With {@link #LIGHT_SUBTREE} there, 262,144 synthetic keys, 2 heads, 100 queries: 228 of
+     * not bind. (With 1e-5 there, then {@link #LIGHT_SUBTREE}, 262,144 synthetic keys, 2 heads, 100 queries: 228 of
      * 266 box reads per call skipped, rel_error and recall unmoved in seven digits, 0.0067631 and 0.99445;
      * no cap at all gave the same.)
      *
      * <p>The boxes to read are listed first and touched all at once (see {@link TreeNodes#touchBoxes}): on
-     * 1,048,576 synthetic keys a call read about 150 when they were capped from {@link #LIGHT_SUBTREE} up,
+     * 1,048,576 synthetic keys a call read about 150 when they were capped from 1e-5 up,
      * and reading each as its subtree came up stalled on every one.
      */
     private void capByBoxes(float[] query, float scale, Retrieval retrieval, float[] logits, int from, int to,
@@ -677,8 +730,8 @@ final class TreeAttention {
     }
 
     /**
-     * Light keys of a leaf (weighted by their code scores), or light subtrees at the root: their mass
-     * taken with the node's mean value.
+     * Light keys of a leaf (weighted by their code scores), or the light pruned children of a node: their
+     * mass taken with the node's mean value.
      */
     private void addLight(int node, double mass, float[] partial) {
         if (mass > 0) {

@@ -143,7 +143,7 @@ final class TreeSearcher {
         while (!frontier.isEmpty()) {
             if (frontier.topBound() < retrieval.topK.threshold()) {
                 for (int node : frontier.drain()) {
-                    retrieval.addPruned(node);
+                    retrieval.addPruned(node, nodes.parent[node]);
                 }
                 return;
             }
@@ -157,7 +157,7 @@ final class TreeSearcher {
                 int child = children[i];
                 float bound = nodes.bound(query, child);
                 if (bound < retrieval.topK.threshold()) {
-                    retrieval.addPruned(child);
+                    retrieval.addPruned(child, node);
                 } else {
                     frontier.push(child, bound);
                 }
@@ -174,12 +174,14 @@ final class TreeSearcher {
                 candidates += nodes.memberCount[node];
             }
             int[] children = new int[candidates];
+            int[] parents = new int[candidates];
             float[] means = new float[candidates];
             float[] spreads = new float[candidates];
             float[] promises = new float[candidates];
             int c = 0;
             for (int node : frontier) {
                 for (int i = 0; i < nodes.memberCount[node]; i++) {
+                    parents[c] = node;
                     children[c++] = nodes.members[node][i];
                 }
             }
@@ -198,7 +200,7 @@ final class TreeSearcher {
                         chosen * FINE_SHARE));
             }
             if (leaves && !scanAll) {
-                scanLeaves(query, params, retrieval, children, means, spreads, order);
+                scanLeaves(query, params, retrieval, children, parents, means, spreads, order);
                 return;
             }
             int keep = scanAll ? candidates : Math.min(params.beam(), candidates);
@@ -208,7 +210,8 @@ final class TreeSearcher {
                 if (rank < keep) {
                     frontier[rank] = child;
                 } else {
-                    retrieval.addPruned(child, means[order[rank]], spreads[order[rank]] * spreads[order[rank]]);
+                    retrieval.addPruned(child, parents[order[rank]], means[order[rank]],
+                            spreads[order[rank]] * spreads[order[rank]]);
                 }
             }
         }
@@ -254,8 +257,8 @@ final class TreeSearcher {
      * query whose top-k sits in a few leaves stops early; one whose top-k is spread reaches further.
      * Finally the best 2k to 4k code-scored keys are rescored exactly ({@link #RERANK_FLOATS}).
      */
-    private void scanLeaves(float[] query, SearchParams params, Retrieval retrieval, int[] leaves, float[] means,
-            float[] spreads, int[] order) {
+    private void scanLeaves(float[] query, SearchParams params, Retrieval retrieval, int[] leaves, int[] parents,
+            float[] means, float[] spreads, int[] order) {
         int candidates = leaves.length;
         int budget = Math.min(params.beam() * CODED_LEAF_WIDENING, candidates);
         int first = Math.min(Math.max(1, (int) (params.beam() * FIRST_LEAF_SHARE)), budget);
@@ -304,7 +307,7 @@ final class TreeSearcher {
         }
         for (int i = 0; i < candidates; i++) {
             if (!taken[i]) {
-                retrieval.addPruned(leaves[i], means[i], spreads[i] * spreads[i]);
+                retrieval.addPruned(leaves[i], parents[i], means[i], spreads[i] * spreads[i]);
             }
         }
         int rows = Math.clamp(RERANK_FLOATS / nodes.keyDim, 2 * params.k(), 4 * params.k());

@@ -1,5 +1,6 @@
 package dev.arbor.tree;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -112,5 +113,59 @@ class TreeAttentionTest {
                 assertTrue(error < 1e-3, "beam " + beam + ": relative error " + error);
             }
         }
+    }
+
+    @Test
+    void lightPrunedLeavesTakeTheirParentsMeanValue() {
+        // A vanishing scale makes attention uniform, so every summary's mass is exact, and at this many keys
+        // a pruned leaf (8 keys at most) is under LIGHT_SUBTREE of the total, a pruned internal node (from 32
+        // keys) is not. The values are one vector per parent of leaves, so a light leaf's parent has its mean
+        // value and the output is the plain mean of all values. The whole tree's mean value in its place
+        // left a query off by 9.3e-4.
+        int count = (int) (7.5 / TreeAttention.LIGHT_SUBTREE);
+        TreeSettings settings = TreeSettings.builder().leafCapacity(8).fanout(16).build();
+        List<float[]> keys = TestVectors.clustered(count, 8, 50, 35);
+        AttentionTree shape = TestVectors.treeOf(keys, keys, settings);
+        List<float[]> parentValues = TestVectors.gaussian(shape.nodeCount(), 4, 36);
+        float[][] values = new float[count][];
+        for (int node = 0; node < shape.nodeCount(); node++) {
+            if (shape.level(node) == 1) {
+                for (int leaf : shape.children(node)) {
+                    for (long position : shape.leafPositions(leaf)) {
+                        values[(int) position] = parentValues.get(node);
+                    }
+                }
+            }
+        }
+        AttentionTree tree = TestVectors.treeOf(keys, List.of(values), settings);
+        for (int node = 0; node < shape.nodeCount(); node++) {
+            assertArrayEquals(shape.level(node) == 0 ? shape.leafPositions(node) : toLongs(shape.children(node)),
+                    tree.level(node) == 0 ? tree.leafPositions(node) : toLongs(tree.children(node)),
+                    "the tree over the same keys is the same tree");
+        }
+        double[] sums = new double[4];
+        for (float[] value : values) {
+            for (int d = 0; d < 4; d++) {
+                sums[d] += value[d];
+            }
+        }
+        float[] mean = new float[4];
+        for (int d = 0; d < 4; d++) {
+            mean[d] = (float) (sums[d] / count);
+        }
+        SearchParams params = SearchParams.builder().k(4).beam(2).sinks(0).window(0).build();
+        for (float[] query : TestVectors.clustered(5, 8, 50, 37)) {
+            float[] output = tree.attend(query, 1e-9f, params).output();
+            double diff = BruteForce.maxAbsDiff(mean, output);
+            assertTrue(diff <= 1e-5, "max abs diff " + diff);
+        }
+    }
+
+    private static long[] toLongs(int[] ints) {
+        long[] longs = new long[ints.length];
+        for (int i = 0; i < ints.length; i++) {
+            longs[i] = ints[i];
+        }
+        return longs;
     }
 }
